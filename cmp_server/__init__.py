@@ -1,0 +1,58 @@
+"""Accord: a self-hosted cookie consent management platform."""
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment (overridden by `config`), extensions,
+    blueprints, error handlers and CLI. Nothing here serves a request."""
+    app = Flask(__name__, instance_relative_config=False)
+    settings = Config.from_env()
+    settings.update(config or {})
+    if "DATABASE_URL" in (config or {}):
+        from config import normalise_database_url
+
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    app.config.from_mapping(settings)
+    app.instance_path = app.config["ACCORD_INSTANCE_PATH"]
+
+    from cmp_server import database, extensions, geo
+
+    database.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=database.MIGRATIONS_DIR)
+    extensions.limiter.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.login.init_app(app)
+    geo.geoip.init_app(app)
+
+    if app.config["ACCORD_PROXY_COUNT"]:
+        n = app.config["ACCORD_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    from cmp_server.public.routes import bp as public_bp
+
+    extensions.csrf.exempt(public_bp)
+    app.register_blueprint(public_bp)
+    _register_optional_blueprints(app)
+
+    from cmp_server.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from cmp_server.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_optional_blueprints(app):
+    """Blueprints of the demo and the admin console."""
+    import importlib.util
+
+    if importlib.util.find_spec("cmp_server.public.demo"):
+        from cmp_server.public.demo import bp as demo_bp
+
+        app.register_blueprint(demo_bp)

@@ -1,0 +1,192 @@
+"""The `accord` command: the Flask CLI with the app loaded, plus Accord's own commands."""
+
+import json
+import secrets
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+from cmp_server.extensions import db
+from cmp_server.services import lookup, sites, staff
+from cmp_server.services.demo import DEMO_SITE_NAME, demo_site_config
+from cmp_server.services.errors import ServiceError
+
+
+def main():
+    from cmp_server import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Accord, the consent platform.")
+    cli.main(prog_name="accord")
+
+
+def fail(exc: ServiceError):
+    message = exc.message
+    for field, problems in (exc.fields or {}).items():
+        message += f"\n  {field}: {json.dumps(problems, ensure_ascii=False)}"
+    raise click.ClickException(message)
+
+
+site_cli = click.Group("site", help="Create, list, import, export and publish sites.")
+user_cli = click.Group("user", help="Manage staff accounts.")
+
+
+@site_cli.command("create")
+@click.option("--name", required=True, help="The site's name, shown to staff.")
+@click.option("--origin", "origins", multiple=True, help="An allowed origin (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def site_create(name, origins, as_json):
+    """Create a site with one strictly necessary category."""
+    try:
+        site = sites.create_site(name, list(origins))
+    except ServiceError as exc:
+        fail(exc)
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"site_key": site.site_key, "name": site.name}))
+    else:
+        click.echo(f"Created site {site.name!r} with key {site.site_key}.")
+        click.echo(f"Next: edit it (accord site export {site.site_key} > site.json), then publish.")
+
+
+@site_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def site_list(as_json):
+    """List the sites and their published revision."""
+    rows = []
+    for site in sites.list_sites():
+        revision = sites.published_revision(site)
+        rows.append(
+            {
+                "site_key": site.site_key,
+                "name": site.name,
+                "origins": site.origins,
+                "revision": revision.number if revision else None,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No sites yet: `accord site create --name NAME --origin https://…`.")
+    for row in rows:
+        revision = f"revision {row['revision']}" if row["revision"] else "not published"
+        click.echo(f"{row['site_key']}  {row['name']}  ({revision})  {' '.join(row['origins'])}")
+
+
+@site_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--site", "site_key", help="Replace this site's draft instead of creating a site.")
+@click.option("--publish", is_flag=True, help="Publish the imported configuration.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def site_import(file, site_key, publish, as_json):
+    """Import a site configuration (JSON) as a new site, or as the draft of --site."""
+    try:
+        data = json.load(file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{file.name} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{file.name} must hold one JSON object.")
+    try:
+        site = sites.get_site(site_key) if site_key else None
+        site = sites.import_site(data, site)
+        revision = sites.publish_revision(site, published_by="cli") if publish else None
+    except ServiceError as exc:
+        fail(exc)
+    db.session.commit()
+    lookup.forget_site(site.site_key)
+    number = revision.number if revision else None
+    if as_json:
+        click.echo(json.dumps({"site_key": site.site_key, "revision": number}))
+    else:
+        click.echo(site.site_key)
+
+
+@site_cli.command("export")
+@click.argument("site_key")
+def site_export(site_key):
+    """Print a site's configuration as JSON (the import format)."""
+    try:
+        site = sites.get_site(site_key)
+    except ServiceError as exc:
+        fail(exc)
+    click.echo(json.dumps(sites.export_site(site), indent=2, ensure_ascii=False))
+
+
+@site_cli.command("publish")
+@click.argument("site_key")
+@click.option(
+    "--reconsent/--no-reconsent",
+    default=None,
+    help="Whether visitors must decide again (default: only when purposes or trackers widen).",
+)
+def site_publish(site_key, reconsent):
+    """Publish the site's draft as a new revision."""
+    try:
+        revision = sites.publish_revision(
+            sites.get_site(site_key), requires_reconsent=reconsent, published_by="cli"
+        )
+    except ServiceError as exc:
+        fail(exc)
+    db.session.commit()
+    lookup.forget_site(site_key)
+    again = "visitors will be asked again" if revision.requires_reconsent else "no re-consent"
+    click.echo(f"Published revision {revision.number} ({again}): {revision.reconsent_reasons}")
+
+
+def read_password(confirm=True) -> str:
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise click.ClickException("Give the password on standard input.")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@user_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "marketer", "dpo"]))
+@click.option("--site", "site_keys", multiple=True, help="Limit the account to these sites.")
+def user_create(email, role, site_keys):
+    """Create a staff account; the password is read from standard input or a prompt."""
+    password = read_password()
+    try:
+        user = staff.create_user(email, role, password, list(site_keys) or None)
+    except ServiceError as exc:
+        fail(exc)
+    db.session.commit()
+    click.echo(f"Created {user.role} account {user.email}.")
+
+
+@click.command("demo")
+@click.option("--origin", "origins", multiple=True, help="Origins of the demo page.")
+@click.option("--email", default="admin@example.com", show_default=True)
+@click.option("--password", envvar="ACCORD_DEMO_PASSWORD", help="Admin password (else generated).")
+def demo(origins, email, password):
+    """Create the demo site (published) and an admin account, if they do not exist."""
+    from sqlalchemy import select
+
+    from cmp_server.models import Site
+
+    site = db.session.scalar(select(Site).where(Site.name == DEMO_SITE_NAME))
+    if site is None:
+        site = sites.import_site(demo_site_config(list(origins) or None))
+        sites.publish_revision(site, published_by="demo")
+        click.echo(f"Created the demo site, key {site.site_key}.")
+    else:
+        click.echo(f"The demo site exists, key {site.site_key}.")
+    if staff.find_user(email) is None:
+        password = password or secrets.token_urlsafe(12)
+        staff.create_user(email, "admin", password)
+        click.echo(f"Admin account: {email} / {password}")
+    else:
+        click.echo(f"Admin account {email} exists (password unchanged).")
+    db.session.commit()
+    lookup.forget_site(site.site_key)
+    click.echo("Demo page: /demo   Console: /admin/")
+
+
+def register_cli(app):
+    app.cli.add_command(site_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(demo)

@@ -1,0 +1,48 @@
+"""Country lookup: one geoip2 reader per process, opened in `init_app`.
+
+Without GEOIP_DB the country is unknown (None), and the strictest regime applies.
+"""
+
+import ipaddress
+
+import geoip2.database
+import geoip2.errors
+from maxminddb import InvalidDatabaseError
+
+from config import ConfigError
+
+
+class GeoIP:
+    def __init__(self, app=None):
+        self.reader = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app):
+        path = app.config.get("GEOIP_DB")
+        self.reader = None
+        if path:
+            try:
+                self.reader = geoip2.database.Reader(path)
+            except (OSError, InvalidDatabaseError, ValueError) as exc:
+                raise ConfigError(f"GEOIP_DB {path!r} is not a readable MaxMind database: {exc}")
+            self._city = "City" in self.reader.metadata().database_type
+        app.extensions["accord_geoip"] = self
+
+    def country_for(self, ip: str | None) -> str | None:
+        """ISO country code for an IP address, or None when unknown."""
+        if self.reader is None or not ip:
+            return None
+        try:
+            address = ipaddress.ip_address(ip)
+            if address.version == 6 and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            answer = self.reader.city(str(address)) if self._city else self.reader.country(
+                str(address)
+            )
+        except (ValueError, geoip2.errors.AddressNotFoundError):
+            return None
+        return answer.country.iso_code or answer.registered_country.iso_code
+
+
+geoip = GeoIP()

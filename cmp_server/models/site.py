@@ -1,0 +1,87 @@
+"""A customer website, its purposes (categories) and the trackers in them: the editable draft.
+
+What the visitor is shown is never read from these rows directly: publishing freezes them into
+a `Revision`.
+"""
+
+import secrets
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cmp_server.extensions import db
+from cmp_server.models.types import Json, UTCDateTime, utcnow
+
+
+def new_site_key() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class Site(db.Model):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_key: Mapped[str] = mapped_column(String(32), unique=True, default=new_site_key)
+    name: Mapped[str] = mapped_column(String(200))
+    origins: Mapped[list] = mapped_column(Json, default=list)
+    languages: Mapped[list] = mapped_column(Json, default=lambda: ["en"])
+    default_language: Mapped[str] = mapped_column(String(16), default="en")
+    privacy_policy_url: Mapped[str | None] = mapped_column(String(2000))
+    consent_lifetime_days: Mapped[int] = mapped_column(Integer, default=182)
+    regimes: Mapped[dict] = mapped_column(Json, default=lambda: {"default": "opt_in"})
+    texts: Mapped[dict] = mapped_column(Json, default=dict)
+    look: Mapped[dict] = mapped_column(Json, default=dict)
+    retention_days: Mapped[int] = mapped_column(Integer, default=5 * 365)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    categories: Mapped[list["Category"]] = relationship(
+        back_populates="site", order_by="Category.position", cascade="all, delete-orphan"
+    )
+    revisions = relationship(
+        "Revision", back_populates="site", order_by="Revision.number", lazy="dynamic"
+    )
+
+
+class Category(db.Model):
+    """A purpose the visitor can allow or refuse; `required` ones are strictly necessary."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    honor_gpc: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_mode: Mapped[list] = mapped_column(Json, default=list)
+    labels: Mapped[dict] = mapped_column(Json, default=dict)
+
+    site: Mapped[Site] = relationship(back_populates="categories")
+    trackers: Mapped[list["Tracker"]] = relationship(
+        back_populates="category", order_by="Tracker.position", cascade="all, delete-orphan"
+    )
+
+
+class Tracker(db.Model):
+    """A cookie, web beacon, fingerprinting script or storage item, declared to the visitor."""
+
+    __tablename__ = "trackers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    duration: Mapped[str] = mapped_column(String(100), default="")
+    cookies: Mapped[list] = mapped_column(Json, default=list)
+    domains: Mapped[list] = mapped_column(Json, default=list)
+    privacy_policy_url: Mapped[str | None] = mapped_column(String(2000))
+
+    category: Mapped[Category] = relationship(back_populates="trackers")

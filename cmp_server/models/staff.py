@@ -1,0 +1,66 @@
+"""Staff accounts, their API tokens, and the append-only audit log of what staff did."""
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cmp_server.extensions import db
+from cmp_server.models.types import PERSONAL, Json, UTCDateTime, utcnow
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, comment=PERSONAL)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    # None: every site; else the site keys this account may see.
+    site_keys: Mapped[list | None] = mapped_column(Json)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_login_at = mapped_column(UTCDateTime)
+
+    tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self):  # Flask-Login
+        return self.active
+
+    def can_see_site(self, site_key: str) -> bool:
+        return self.site_keys is None or site_key in self.site_keys
+
+
+class ApiToken(db.Model):
+    """A bearer token for the admin API; only its SHA-256 is stored. It acts as its owner."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_used_at = mapped_column(UTCDateTime)
+    revoked_at = mapped_column(UTCDateTime)
+
+    user = relationship("User", back_populates="tokens")
+
+
+class AuditEvent(db.Model):
+    """Who did what, when. Append-only: rows are never updated or deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(320), comment=PERSONAL)
+    via: Mapped[str] = mapped_column(String(16))  # console, api, cli
+    action: Mapped[str] = mapped_column(String(64))
+    site_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(Json, default=dict)
+    ip_truncated: Mapped[str | None] = mapped_column(String(64), comment=PERSONAL)

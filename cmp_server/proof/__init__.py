@@ -1,0 +1,1 @@
+"""Proof of consent: canonical JSON, hashing and verification. No Flask, no database here."""

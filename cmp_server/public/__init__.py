@@ -1,0 +1,1 @@
+"""The public side: the snippet, its configuration, consent recording and visitor rights."""

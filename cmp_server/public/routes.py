@@ -1,0 +1,179 @@
+"""The public route table: snippet, configuration, consents, device rights, health, OpenAPI."""
+
+import json
+import uuid
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy import text
+
+from cmp_server.extensions import db, limiter
+from cmp_server.public.cors import add_cors_headers, check_origin
+from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
+from cmp_server.services import consents, lookup, sites
+from cmp_server.services.errors import InvalidInput, UnsupportedMediaType
+from cmp_server.services.snippet import render_snippet
+from cmp_server.visitor import country_from_request, visitor_context
+
+bp = Blueprint("public", __name__)
+consent_in = ConsentInSchema()
+record_out = ConsentRecordSchema()
+JSON_TYPES = ("application/json", "text/plain")
+
+
+def api_base(site_key: str) -> str:
+    return url_for("public.site_config", site_key=site_key, _external=True).rsplit("/", 1)[0]
+
+
+def visitor_config(state: lookup.SiteState) -> tuple[tuple, callable]:
+    """The cache key and the builder of this visitor's client configuration."""
+    rules = lookup.revision_rules(state.id, state.published)
+    regime = sites.regime_for(rules.regimes, country_from_request())
+    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+    api = api_base(state.site_key)
+
+    def build():
+        revision = sites.get_revision(sites.get_site(state.site_key), state.published)
+        return sites.client_config(revision, state.site_key, regime, api, gpc)
+
+    return (state.id, state.published, regime, gpc, api), build, rules
+
+
+def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
+    """Cacheable by a CDN only when every visitor gets the same answer, or the CDN varies
+    on the trusted country header."""
+    country_header = current_app.config.get("ACCORD_COUNTRY_HEADER")
+    if len(set(rules.regimes.values()) | {"opt_in"}) == 1:
+        response.headers["Cache-Control"] = "public, max-age=60, stale-while-revalidate=600"
+    elif country_header:
+        response.headers["Cache-Control"] = "public, max-age=60, stale-while-revalidate=600"
+        response.vary.add(country_header)
+    else:
+        response.headers["Cache-Control"] = "private, max-age=60"
+    response.vary.add("Sec-GPC")
+    return response
+
+
+@bp.get("/s/<site_key>.js")
+def snippet(site_key):
+    state = lookup.site_state(site_key)
+    if state.published is None:
+        return Response(
+            f"/* Accord: site {json.dumps(site_key)} has nothing published yet. */",
+            404,
+            mimetype="text/javascript",
+        )
+    key, build, rules = visitor_config(state)
+    rendered = render_snippet(key, build)
+    if rendered.etag in request.if_none_match:
+        response = Response(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = Response(rendered.gzipped, mimetype="text/javascript")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(rendered.body, mimetype="text/javascript")
+    response.set_etag(rendered.etag)
+    response.vary.add("Accept-Encoding")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return cache_headers(response, rules)
+
+
+@bp.get("/api/v1/sites/<site_key>/config")
+def site_config(site_key):
+    state = lookup.site_state(site_key)
+    origin = check_origin(state.origins)
+    if state.published is None:
+        raise InvalidInput(f"Site {site_key!r} has nothing published yet.", code="not_published")
+    _, build, rules = visitor_config(state)
+    response = jsonify(build())
+    return add_cors_headers(cache_headers(response, rules), origin, "GET")
+
+
+def parse_json_body() -> dict:
+    """The body as a JSON object, from application/json or text/plain (sendBeacon)."""
+    if request.mimetype not in JSON_TYPES:
+        raise UnsupportedMediaType("Send the consent as application/json or text/plain.")
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput("The body is not valid UTF-8.", code="invalid_json") from None
+    except (ValueError, RecursionError):
+        raise InvalidInput("The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def _consent_rate_limit():
+    return current_app.config["ACCORD_CONSENT_RATE_LIMIT"]
+
+
+@bp.post("/api/v1/sites/<site_key>/consents")
+@limiter.limit(_consent_rate_limit)
+def record_consent(site_key):
+    state = lookup.site_state(site_key)
+    origin = check_origin(state.origins)
+    data = consent_in.load(parse_json_body())
+    pending = consents.prepare_consent(state, data, visitor_context())
+    receipt, replayed = consents.record_consent(
+        pending, current_app.extensions["accord_committer"]
+    )
+    response = jsonify(receipt)
+    response.status_code = 201
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return add_cors_headers(response, origin, "POST")
+
+
+@bp.route("/api/v1/sites/<site_key>/consents", methods=["OPTIONS"])
+@bp.route("/api/v1/sites/<site_key>/devices/<device_id>/consents", methods=["OPTIONS"])
+def preflight(site_key, device_id=None):
+    state = lookup.site_state(site_key)
+    origin = check_origin(state.origins)
+    methods = "GET, DELETE" if device_id else "POST"
+    return add_cors_headers(Response(status=204), origin, methods)
+
+
+def _device_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput(
+            "device_id must be a UUID.", fields={"device_id": ["not a UUID"]}
+        ) from None
+
+
+@bp.get("/api/v1/sites/<site_key>/devices/<device_id>/consents")
+def device_history(site_key, device_id):
+    state = lookup.site_state(site_key)
+    origin = check_origin(state.origins)
+    device_id = _device_id(device_id)
+    records = consents.device_history(state.id, device_id)
+    response = jsonify({"device_id": device_id, "consents": record_out.dump(records, many=True)})
+    response.headers["Cache-Control"] = "no-store"
+    return add_cors_headers(response, origin, "GET, DELETE")
+
+
+@bp.delete("/api/v1/sites/<site_key>/devices/<device_id>/consents")
+def erase_device(site_key, device_id):
+    state = lookup.site_state(site_key)
+    origin = check_origin(state.origins)
+    device_id = _device_id(device_id)
+    erased = consents.erase_device(state.id, device_id)
+    db.session.commit()
+    return add_cors_headers(
+        jsonify({"device_id": device_id, "erased": erased}), origin, "GET, DELETE"
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    from cmp_server.openapi import openapi_document
+
+    return jsonify(openapi_document())

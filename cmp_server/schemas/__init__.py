@@ -1,0 +1,1 @@
+"""Marshmallow schemas at every boundary: one per resource, unknown fields rejected."""

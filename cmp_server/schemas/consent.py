@@ -1,0 +1,93 @@
+"""The consent POST body, the receipt, and a stored record as the visitor sees it."""
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from cmp_server.schemas.site import LANGUAGE
+from cmp_server.vocabulary import ACTIONS
+
+
+class StrictBool(fields.Boolean):
+    """Only JSON true and false: "yes", 1 or "true" are errors, not guesses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
+class ConsentInSchema(Schema):
+    """One decision, as the browser sends it (DESIGN.md, "The consent POST body")."""
+
+    consent_id = fields.UUID(required=True)
+    device_id = fields.UUID(required=True)
+    revision = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    choices = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 64)),
+        values=StrictBool(),
+        required=True,
+        validate=validate.Length(max=100),
+    )
+    language = fields.String(load_default=None, validate=validate.Regexp(LANGUAGE))
+    page_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 4000))
+    gpc = StrictBool(load_default=False)
+    client_ts = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+
+    @validates("page_url")
+    def check_page_url(self, value, data_key, **kwargs):
+        if value and not value.startswith(("http://", "https://")):
+            raise ValidationError("must be an http(s) URL")
+
+    @post_load
+    def normalise(self, data, **kwargs):
+        data["consent_id"] = str(data["consent_id"])
+        data["device_id"] = str(data["device_id"])
+        return data
+
+
+class ReceiptSchema(Schema):
+    """What the visitor keeps: enough to find and verify their record later."""
+
+    consent_id = fields.String()
+    site_key = fields.String()
+    position = fields.Integer()
+    hash = fields.String(metadata={"description": "SHA-256 of the record in the site's log"})
+    revision = fields.Integer()
+    received_at = fields.String()
+    expires_at = fields.String()
+
+
+class ConsentRecordSchema(Schema):
+    """A stored decision, as shown to the device it belongs to and to the DPO."""
+
+    consent_id = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    position = fields.Integer()
+    revision = fields.Integer()
+    revision_hash = fields.String()
+    action = fields.String()
+    choices = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    allowed_kinds = fields.List(fields.String())
+    language = fields.String(allow_none=True)
+    regime = fields.String()
+    page_url = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    browser = fields.String(allow_none=True)
+    os = fields.String(allow_none=True)
+    device_type = fields.String(allow_none=True)
+    ip_truncated = fields.String(allow_none=True)
+    gpc = fields.Boolean()
+    client_ts = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    hash = fields.String(attribute="record_hash")
+
+
+class DeviceHistorySchema(Schema):
+    device_id = fields.String()
+    consents = fields.List(fields.Nested(ConsentRecordSchema))
+
+
+class ErasureSchema(Schema):
+    device_id = fields.String()
+    erased = fields.Integer(metadata={"description": "how many records were erased"})

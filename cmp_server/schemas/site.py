@@ -1,0 +1,208 @@
+"""The site configuration document: the import/export format and the admin API's draft."""
+
+import re
+from urllib.parse import urlsplit
+
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from cmp_server.services.texts import TEXT_KEYS
+from cmp_server.vocabulary import CONSENT_MODE_SIGNALS, LOOK_POSITIONS, REGIMES, TRACKER_KINDS
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+CATEGORY_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+REGIME_KEY = re.compile(r"^(default|EEA|[A-Z]{2})$")
+
+
+def normalise_origin(value: str) -> str:
+    """`https://Shop.example:443/` -> `https://shop.example`; `https://*.shop.example` allowed."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"{value!r} is not an origin like https://shop.example")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValidationError(f"{value!r} must be an origin only: scheme, host and port")
+    host = parts.hostname.lower()
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValidationError(f"{value!r} has an invalid port") from None
+    port_part = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{host}{port_part}"
+
+
+class HttpUrl(fields.Url):
+    def __init__(self, **kwargs):
+        super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
+
+
+class LabelSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(0, 5000))
+
+
+class TrackerSchema(Schema):
+    """A cookie, beacon, fingerprinting script or storage item. `cookies` names the cookies
+    (or, for kind storage, the storage keys) to delete on refusal; `name*` is a prefix."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    provider = fields.String(required=True, validate=validate.Length(1, 200))
+    kind = fields.String(required=True, validate=validate.OneOf(TRACKER_KINDS))
+    purpose = fields.String(load_default="", validate=validate.Length(0, 2000))
+    duration = fields.String(load_default="", validate=validate.Length(0, 100))
+    cookies = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
+    domains = fields.List(fields.String(validate=validate.Length(1, 253)), load_default=list)
+    privacy_policy_url = HttpUrl(load_default=None, allow_none=True)
+
+
+class CategorySchema(Schema):
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            CATEGORY_KEY, error="use lower-case letters, digits, - and _ (at most 64)"
+        ),
+    )
+    required = fields.Boolean(load_default=False)
+    honor_gpc = fields.Boolean(load_default=None, allow_none=True)
+    consent_mode = fields.List(
+        fields.String(validate=validate.OneOf(CONSENT_MODE_SIGNALS)), load_default=list
+    )
+    labels = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(LANGUAGE)),
+        values=fields.Nested(LabelSchema),
+        required=True,
+    )
+    trackers = fields.List(fields.Nested(TrackerSchema), load_default=list)
+
+    @post_load
+    def default_gpc(self, data, **kwargs):
+        if data["honor_gpc"] is None:
+            data["honor_gpc"] = not data["required"]
+        return data
+
+
+class ColorsSchema(Schema):
+    background = fields.String(validate=validate.Regexp(COLOR))
+    text = fields.String(validate=validate.Regexp(COLOR))
+    accept_background = fields.String(validate=validate.Regexp(COLOR))
+    accept_text = fields.String(validate=validate.Regexp(COLOR))
+    reject_background = fields.String(validate=validate.Regexp(COLOR))
+    reject_text = fields.String(validate=validate.Regexp(COLOR))
+    link = fields.String(validate=validate.Regexp(COLOR))
+
+
+class LookSchema(Schema):
+    position = fields.String(validate=validate.OneOf(LOOK_POSITIONS))
+    colors = fields.Nested(ColorsSchema)
+
+
+class SiteConfigSchema(Schema):
+    """A site's whole configuration as one JSON document (DESIGN.md, "Site configuration")."""
+
+    class Meta:
+        ordered = True
+
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    origins = fields.List(fields.String(), load_default=list)
+    languages = fields.List(
+        fields.String(validate=validate.Regexp(LANGUAGE, error="not a language tag like en or fr")),
+        load_default=lambda: ["en"],
+        validate=validate.Length(min=1, error="give at least one language"),
+    )
+    default_language = fields.String(load_default=None)
+    privacy_policy_url = HttpUrl(load_default=None, allow_none=True)
+    consent_lifetime_days = fields.Integer(
+        strict=True, load_default=182, validate=validate.Range(1, 3650)
+    )
+    retention_days = fields.Integer(
+        strict=True, load_default=5 * 365, validate=validate.Range(1, 36500)
+    )
+    regimes = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(REGIME_KEY, error="use default, EEA or a country code like US")
+        ),
+        values=fields.String(validate=validate.OneOf(REGIMES)),
+        load_default=lambda: {"default": "opt_in"},
+    )
+    texts = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(LANGUAGE)),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.OneOf(TEXT_KEYS)),
+            values=fields.String(validate=validate.Length(0, 5000)),
+        ),
+        load_default=dict,
+    )
+    look = fields.Nested(LookSchema, load_default=dict)
+    categories = fields.List(fields.Nested(CategorySchema), load_default=list)
+
+    @validates("origins")
+    def check_origins(self, value, data_key, **kwargs):
+        errors = {}
+        for i, origin in enumerate(value):
+            try:
+                normalise_origin(origin)
+            except ValidationError as exc:
+                errors[i] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    @validates_schema
+    def check_consistency(self, data, **kwargs):
+        languages = data.get("languages") or []
+        if len(set(languages)) != len(languages):
+            raise ValidationError("each language once", "languages")
+        default = data.get("default_language")
+        if default is not None and default not in languages:
+            raise ValidationError(f"{default!r} is not one of languages", "default_language")
+        for lang in data.get("texts", {}):
+            if lang not in languages:
+                raise ValidationError(f"texts for {lang!r}, which is not in languages", "texts")
+        keys = [c["key"] for c in data.get("categories", [])]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValidationError(f"category keys must be unique: {duplicates}", "categories")
+        for category in data.get("categories", []):
+            if not any(lang in category["labels"] for lang in languages):
+                raise ValidationError(
+                    f"category {category['key']!r} has no label in the site's languages",
+                    "categories",
+                )
+
+    @post_load
+    def normalise(self, data, **kwargs):
+        data["origins"] = sorted({normalise_origin(o) for o in data["origins"]})
+        if data.get("default_language") is None:
+            data["default_language"] = data["languages"][0]
+        return data
+
+
+site_config_schema = SiteConfigSchema()
+
+
+class SiteCreateSchema(Schema):
+    """`accord site create` and the admin API: a new site from a name and its origins."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    origins = fields.List(fields.String(), load_default=list)
+
+    @validates("origins")
+    def check_origins(self, value, data_key, **kwargs):
+        for origin in value:
+            normalise_origin(origin)
+
+
+class SiteSummarySchema(Schema):
+    site_key = fields.String()
+    name = fields.String()
+    origins = fields.List(fields.String())
+    published_revision = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+

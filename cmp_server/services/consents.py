@@ -1,0 +1,179 @@
+"""Recording consents, a device's history, and erasure.
+
+A decision is checked against the revision the visitor saw, enriched with the visitor context
+captured now (country, browser, truncated IP), then sealed into the site's log by the group
+committer: the caller gets its receipt only after the transaction holding it has committed.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import select, update
+
+from cmp_server.extensions import db
+from cmp_server.models import ConsentRecord
+from cmp_server.models.types import utcnow
+from cmp_server.proof.canonical import fast_canonical_bytes
+from cmp_server.services.errors import Conflict, InvalidInput
+from cmp_server.services.lookup import RevisionRules, SiteState, revision_rules
+from cmp_server.services.sites import regime_for
+from cmp_server.visitor import VisitorContext
+
+
+@dataclass(slots=True)
+class PendingConsent:
+    """A valid decision, ready to be sealed: every column but its place in the log."""
+
+    site_id: int
+    site_key: str
+    row: dict
+    body_hash: str
+    tallies: list  # (dimension, value) pairs counted on the decision's day
+
+
+def strip_query(url: str | None) -> str | None:
+    """The page URL without query string or fragment (they often carry personal data)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:2000]
+
+
+def check_choices(rules: RevisionRules, action: str, choices: dict) -> None:
+    """A decision names every category of its revision, required ones true, and fits its action."""
+    keys = set(rules.keys)
+    given = set(choices)
+    problems = []
+    if given - keys:
+        problems.append(f"unknown categories for revision {rules.number}: {sorted(given - keys)}")
+    if keys - given:
+        problems.append(f"missing categories: {sorted(keys - given)}")
+    if not problems:
+        refused_required = sorted(k for k in rules.required if not choices[k])
+        if refused_required:
+            problems.append(f"strictly necessary categories are always true: {refused_required}")
+        optional = keys - rules.required
+        if action == "accept_all" and not all(choices[k] for k in optional):
+            problems.append("accept_all grants every category")
+        if action in ("reject_all", "withdraw") and any(choices[k] for k in optional):
+            problems.append(f"{action} grants only the strictly necessary categories")
+        if action == "gpc" and any(choices[k] for k in rules.honor_gpc & optional):
+            problems.append("gpc refuses every category that honours Global Privacy Control")
+    if problems:
+        raise InvalidInput(
+            "The choices do not match the banner revision.", fields={"choices": problems}
+        )
+
+
+def body_hash(data: dict) -> str:
+    """Hash of the decision as sent, to tell an idempotent replay from a conflicting reuse."""
+    body = {**data, "client_ts": data["client_ts"].isoformat() if data["client_ts"] else None}
+    return hashlib.sha256(fast_canonical_bytes(body)).hexdigest()
+
+
+def prepare_consent(
+    site: SiteState, data: dict, visitor: VisitorContext, now: datetime | None = None
+) -> PendingConsent:
+    """Check a decision (already schema-valid) against its revision and build its record."""
+    rules = revision_rules(site.id, data["revision"])
+    if rules is None:
+        raise InvalidInput(
+            f"Site {site.site_key!r} has no published revision {data['revision']}.",
+            fields={"revision": ["unknown revision"]},
+        )
+    check_choices(rules, data["action"], data["choices"])
+    now = now or utcnow()
+    choices = {k: data["choices"][k] for k in rules.keys}
+    granted = [k for k in rules.keys if choices[k]]
+    allowed_kinds = sorted(set().union(*(rules.kinds[k] for k in granted)) if granted else set())
+    regime = regime_for(rules.regimes, visitor.country)
+    language = data["language"] or rules.default_language
+    gpc = bool(data["gpc"] or visitor.gpc)
+    row = {
+        "site_id": site.id,
+        "entry_type": "consent",
+        "revision": rules.number,
+        "revision_hash": rules.hash,
+        "action": data["action"],
+        "choices": choices,
+        "allowed_kinds": allowed_kinds,
+        "regime": regime,
+        "gpc": gpc,
+        "received_at": now,
+        "expires_at": now + timedelta(days=rules.lifetime_days),
+        "consent_id": data["consent_id"],
+        "device_id": data["device_id"],
+        "language": language,
+        "page_url": strip_query(data["page_url"]),
+        "country": visitor.country,
+        "browser": visitor.browser,
+        "os": visitor.os,
+        "device_type": visitor.device_type,
+        "ip_truncated": visitor.ip_truncated,
+        "client_ts": data["client_ts"],
+    }
+    tallies = [
+        ("total", "all"),
+        ("action", data["action"]),
+        ("regime", regime),
+        ("revision", str(rules.number)),
+        ("language", language),
+        ("country", visitor.country or "unknown"),
+        ("device_type", visitor.device_type),
+        ("browser", (visitor.browser or "unknown")[:100]),
+        ("gpc", "yes" if gpc else "no"),
+        *(("granted", k) for k in granted),
+        *(("kind", k) for k in allowed_kinds),
+    ]
+    return PendingConsent(site.id, site.site_key, row, body_hash(data), tallies)
+
+
+def record_consent(pending: PendingConsent, committer) -> tuple[dict, bool]:
+    """Seal one decision; returns (receipt, replayed). A reused consent_id with another body
+    is a Conflict."""
+    outcome, receipt = committer.submit(pending)
+    if outcome == "conflict":
+        raise Conflict(
+            f"consent_id {pending.row['consent_id']} was already recorded with other choices.",
+            code="consent_id_conflict",
+        )
+    return receipt, outcome == "replay"
+
+
+def device_history(site_id: int, device_id: str) -> list[ConsentRecord]:
+    return list(
+        db.session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.site_id == site_id, ConsentRecord.device_id == device_id)
+            .order_by(ConsentRecord.position)
+        )
+    )
+
+
+ERASED_COLUMNS = (
+    "consent_id",
+    "device_id",
+    "language",
+    "page_url",
+    "country",
+    "browser",
+    "os",
+    "device_type",
+    "ip_truncated",
+    "client_ts",
+    "salt",
+    "body_hash",
+)
+
+
+def erase_device(site_id: int, device_id: str, now: datetime | None = None) -> int:
+    """Erase the personal data of a device's records; the log still verifies (personal_digest
+    stays) and the tallies are untouched. Returns how many records were erased."""
+    result = db.session.execute(
+        update(ConsentRecord)
+        .where(ConsentRecord.site_id == site_id, ConsentRecord.device_id == device_id)
+        .values(**dict.fromkeys(ERASED_COLUMNS), erased_at=now or utcnow())
+    )
+    return result.rowcount

@@ -1,0 +1,77 @@
+"""The banner snippet: the built engine with one visitor's configuration embedded.
+
+A response is rendered once per (revision, regime, GPC, API base) and kept with its gzip
+form and ETag, so serving it costs a dictionary lookup.
+"""
+
+import gzip
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+SNIPPET_PATH = Path(__file__).resolve().parent.parent / "static" / "accord.js"
+CONFIG_PLACEHOLDER = "__ACCORD_CONFIG__"
+
+_lock = threading.Lock()
+_build: tuple[float, str, str] | None = None  # (mtime, source, sha256)
+_rendered: dict[tuple, "RenderedSnippet"] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedSnippet:
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def _load_build() -> tuple[str, str]:
+    """The built snippet source and its SHA-256, re-read when the file changes."""
+    global _build
+    try:
+        mtime = SNIPPET_PATH.stat().st_mtime
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{SNIPPET_PATH} is missing: build the snippet with `make snippet`"
+        ) from None
+    if _build is None or _build[0] != mtime:
+        source = SNIPPET_PATH.read_text(encoding="utf-8")
+        if source.count(CONFIG_PLACEHOLDER) != 1:
+            raise ValueError(f"{SNIPPET_PATH} must contain {CONFIG_PLACEHOLDER} exactly once")
+        _build = (mtime, source, hashlib.sha256(source.encode()).hexdigest())
+        _rendered.clear()
+    return _build[1], _build[2]
+
+
+def snippet_build_hash() -> str:
+    """SHA-256 of the snippet build that renders revisions published now."""
+    return _load_build()[1]
+
+
+def script_json(value) -> str:
+    """JSON safe to embed in a script: no `</script>`, no U+2028/9 surprises."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def render_snippet(cache_key: tuple, make_config) -> RenderedSnippet:
+    """The snippet for `cache_key`, rendering it with `make_config()` the first time."""
+    source, build_hash = _load_build()
+    key = (build_hash, *cache_key)
+    rendered = _rendered.get(key)
+    if rendered is None:
+        body = source.replace(CONFIG_PLACEHOLDER, script_json(make_config())).encode()
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        rendered = RenderedSnippet(body, gzip.compress(body, 9, mtime=0), etag)
+        with _lock:
+            if len(_rendered) > 4096:
+                _rendered.clear()
+            _rendered[key] = rendered
+    return rendered
