@@ -105,7 +105,9 @@ class Config:
         redis_url = env.get("REDIS_URL")
         if redis_url:
             if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-                raise ConfigError(f"REDIS_URL must start with redis:// or rediss://, got {redis_url!r}")
+                raise ConfigError(
+                    f"REDIS_URL must start with redis:// or rediss://, got {redis_url!r}"
+                )
             settings["RATELIMIT_STORAGE_URI"] = redis_url
         settings["RATELIMIT_ENABLED"] = _bool(env, "ACCORD_RATELIMIT_ENABLED", True)
         settings["ACCORD_CONSENT_RATE_LIMIT"] = (

@@ -190,3 +190,21 @@ def register_cli(app):
     app.cli.add_command(site_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(seed)
+
+
+@click.command("seed")
+@click.option("--site", "site_key", required=True)
+@click.option("--count", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1))
+def seed(site_key, count, days):
+    """Append COUNT realistic consent records to a site's log (benchmarks, demos)."""
+    from cmp_server.services.seeding import seed_consents
+
+    try:
+        sites.get_site(site_key)
+    except ServiceError as exc:
+        fail(exc)
+    with click.progressbar(length=count, label="Seeding consents", file=sys.stderr) as bar:
+        seed_consents(site_key, count, days=days, progress=bar.update)
+    click.echo(f"Added {count} records to site {site_key}.")

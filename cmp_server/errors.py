@@ -54,7 +54,9 @@ def handle_service_error(exc: ServiceError):
 
 def handle_validation_error(exc: ValidationError):
     if wants_json():
-        return error_response(400, "invalid", "The request is not valid: see fields.", exc.messages_dict)
+        return error_response(
+            400, "invalid", "The request is not valid: see fields.", exc.messages_dict
+        )
     return _page(400, "The request is not valid.")
 
 

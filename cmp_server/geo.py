@@ -25,8 +25,16 @@ class GeoIP:
             try:
                 self.reader = geoip2.database.Reader(path)
             except (OSError, InvalidDatabaseError, ValueError) as exc:
-                raise ConfigError(f"GEOIP_DB {path!r} is not a readable MaxMind database: {exc}")
-            self._city = "City" in self.reader.metadata().database_type
+                raise ConfigError(
+                    f"GEOIP_DB {path!r} is not a readable MaxMind database: {exc}"
+                ) from None
+            kind = self.reader.metadata().database_type
+            if "Country" not in kind and "City" not in kind:
+                raise ConfigError(
+                    f"GEOIP_DB {path!r} is a {kind!r} database: give a Country or City one "
+                    "(GeoLite2-Country, DB-IP Country Lite)"
+                )
+            self._city = "City" in kind
         app.extensions["accord_geoip"] = self
 
     def country_for(self, ip: str | None) -> str | None:
@@ -37,10 +45,10 @@ class GeoIP:
             address = ipaddress.ip_address(ip)
             if address.version == 6 and address.ipv4_mapped:
                 address = address.ipv4_mapped
-            answer = self.reader.city(str(address)) if self._city else self.reader.country(
-                str(address)
+            answer = (
+                self.reader.city(str(address)) if self._city else self.reader.country(str(address))
             )
-        except (ValueError, geoip2.errors.AddressNotFoundError):
+        except (ValueError, geoip2.errors.AddressNotFoundError, InvalidDatabaseError):
             return None
         return answer.country.iso_code or answer.registered_country.iso_code
 

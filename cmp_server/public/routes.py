@@ -10,7 +10,7 @@ from cmp_server.extensions import db, limiter
 from cmp_server.public.cors import add_cors_headers, check_origin
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
 from cmp_server.services import consents, lookup, sites
-from cmp_server.services.errors import InvalidInput, UnsupportedMediaType
+from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
 from cmp_server.services.snippet import render_snippet
 from cmp_server.visitor import country_from_request, visitor_context
 
@@ -35,7 +35,7 @@ def visitor_config(state: lookup.SiteState) -> tuple[tuple, callable]:
         revision = sites.get_revision(sites.get_site(state.site_key), state.published)
         return sites.client_config(revision, state.site_key, regime, api, gpc)
 
-    return (state.id, state.published, regime, gpc, api), build, rules
+    return (rules.hash, state.site_key, regime, gpc, api), build, rules
 
 
 def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
@@ -53,15 +53,20 @@ def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
     return response
 
 
+def script_error(message: str) -> Response:
+    """A 404 that is still JavaScript, so the page's console says what is wrong."""
+    text = json.dumps(f"Accord: {message}")
+    return Response(f"console.warn({text});", 404, mimetype="text/javascript")
+
+
 @bp.get("/s/<site_key>.js")
 def snippet(site_key):
-    state = lookup.site_state(site_key)
+    try:
+        state = lookup.site_state(site_key)
+    except NotFound:
+        return script_error(f"no site has the key {site_key}; check the snippet's URL.")
     if state.published is None:
-        return Response(
-            f"/* Accord: site {json.dumps(site_key)} has nothing published yet. */",
-            404,
-            mimetype="text/javascript",
-        )
+        return script_error(f"site {site_key} has nothing published yet.")
     key, build, rules = visitor_config(state)
     rendered = render_snippet(key, build)
     if rendered.etag in request.if_none_match:
@@ -108,16 +113,14 @@ def _consent_rate_limit():
     return current_app.config["ACCORD_CONSENT_RATE_LIMIT"]
 
 
-@bp.post("/api/v1/sites/<site_key>/consents")
+@bp.post("/api/v1/sites/<site_key>/consents", provide_automatic_options=False)
 @limiter.limit(_consent_rate_limit)
 def record_consent(site_key):
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)
     data = consent_in.load(parse_json_body())
     pending = consents.prepare_consent(state, data, visitor_context())
-    receipt, replayed = consents.record_consent(
-        pending, current_app.extensions["accord_committer"]
-    )
+    receipt, replayed = consents.record_consent(pending, current_app.extensions["accord_committer"])
     response = jsonify(receipt)
     response.status_code = 201
     if replayed:
@@ -143,7 +146,7 @@ def _device_id(value: str) -> str:
         ) from None
 
 
-@bp.get("/api/v1/sites/<site_key>/devices/<device_id>/consents")
+@bp.get("/api/v1/sites/<site_key>/devices/<device_id>/consents", provide_automatic_options=False)
 def device_history(site_key, device_id):
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)
@@ -154,7 +157,7 @@ def device_history(site_key, device_id):
     return add_cors_headers(response, origin, "GET, DELETE")
 
 
-@bp.delete("/api/v1/sites/<site_key>/devices/<device_id>/consents")
+@bp.delete("/api/v1/sites/<site_key>/devices/<device_id>/consents", provide_automatic_options=False)
 def erase_device(site_key, device_id):
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)

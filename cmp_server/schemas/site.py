@@ -205,4 +205,3 @@ class SiteSummarySchema(Schema):
     origins = fields.List(fields.String())
     published_revision = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
-

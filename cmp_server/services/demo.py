@@ -93,7 +93,9 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                     },
                     "fr": {
                         "title": "Publicité",
-                        "description": "Mesure les publicités et affiche celles qui vous intéressent.",
+                        "description": (
+                            "Mesure les publicités et affiche celles qui vous intéressent."
+                        ),
                     },
                 },
                 "trackers": [

@@ -105,5 +105,6 @@ def forget_site(site_key: str | None = None) -> None:
     with _lock:
         if site_key is None:
             _sites.clear()
+            _rules.clear()
         else:
             _sites.pop(site_key, None)

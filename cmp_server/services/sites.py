@@ -19,8 +19,6 @@ from cmp_server.services.errors import InvalidInput, NotFound
 from cmp_server.services.texts import texts_for
 from cmp_server.vocabulary import EEA_COUNTRIES
 
-
-
 DEFAULT_LOOK = {
     "position": "bottom",
     "colors": {

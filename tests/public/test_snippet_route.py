@@ -1,0 +1,92 @@
+"""GET /s/<key>.js: the published revision embedded, ETag and 304, gzip, cache rules."""
+
+import gzip
+import json
+
+from cmp_server.services import sites
+from cmp_server.services.snippet import CONFIG_PLACEHOLDER, script_json
+
+
+def embedded_config(body: bytes, site_key: str) -> dict:
+    text = body.decode()
+    start = text.index('{"site_key":')
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
+def test_snippet_embeds_the_published_revision(client, make_site):
+    site = make_site()
+    response = client.get(f"/s/{site.site_key}.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert CONFIG_PLACEHOLDER not in response.text
+    config = embedded_config(response.data, site.site_key)
+    assert config["revision"] == 1
+    assert config["regime"] == "opt_in"
+    assert config["api"] == f"http://consent.test/api/v1/sites/{site.site_key}"
+    assert [c["key"] for c in config["config"]["categories"]] == [
+        "necessary",
+        "analytics",
+        "marketing",
+    ]
+
+
+def test_etag_revalidation_gives_304(client, make_site):
+    site = make_site()
+    first = client.get(f"/s/{site.site_key}.js")
+    etag = first.headers["ETag"]
+    again = client.get(f"/s/{site.site_key}.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert "max-age" in first.headers["Cache-Control"]
+
+
+def test_a_new_revision_changes_the_etag(client, make_site):
+    site = make_site()
+    before = client.get(f"/s/{site.site_key}.js").headers["ETag"]
+    sites.import_site({**sites.export_site(site), "texts": {"en": {"title": "New"}}}, site)
+    sites.publish_revision(site)
+    from cmp_server.extensions import db
+    from cmp_server.services import lookup
+
+    db.session.commit()
+    lookup.forget_site(site.site_key)
+    after = client.get(f"/s/{site.site_key}.js", headers={"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before
+
+
+def test_gzip_is_served_when_accepted(client, make_site):
+    site = make_site()
+    plain = client.get(f"/s/{site.site_key}.js")
+    zipped = client.get(f"/s/{site.site_key}.js", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+
+
+def test_region_dependent_answers_are_private_unless_the_cdn_varies_on_country(client, make_site):
+    same_everywhere = make_site(regimes={"default": "opt_in"})
+    by_region = make_site(regimes={"default": "opt_in", "US": "opt_out"})
+    assert (
+        client.get(f"/s/{same_everywhere.site_key}.js")
+        .headers["Cache-Control"]
+        .startswith("public")
+    )
+    assert client.get(f"/s/{by_region.site_key}.js").headers["Cache-Control"].startswith("private")
+
+
+def test_unpublished_and_unknown_sites(client, make_site):
+    draft = make_site(published=False)
+    assert client.get(f"/s/{draft.site_key}.js").status_code == 404
+    assert client.get("/s/nope.js").status_code == 404
+    config = client.get(f"/api/v1/sites/{draft.site_key}/config")
+    assert config.status_code == 400
+    assert config.json["error"]["code"] == "not_published"
+
+
+def test_staff_text_cannot_close_the_script(client, make_site):
+    site = make_site(texts={"en": {"title": "</script><script>alert(1)</script>\u2028"}})
+    body = client.get(f"/s/{site.site_key}.js").text
+    assert "</script>" not in body
+    assert "\u2028" not in body
+    assert script_json({"a": "</script>"}) == '{"a":"\\u003c/script\\u003e"}'

@@ -1,0 +1,130 @@
+"""Group commit: concurrent consents are sealed in batches, answered after the commit,
+and the site's log stays one unbroken chain on both databases."""
+
+import threading
+
+from sqlalchemy import select
+
+from cmp_server.extensions import db
+from cmp_server.models import ConsentRecord, ConsentTally, LogHead
+from cmp_server.proof.log import GENESIS_HASH, personal_digest, record_hash
+from cmp_server.services import consents, lookup
+from cmp_server.services.sealing import GroupCommitter, hash_fields, seal_batch
+from cmp_server.visitor import VisitorContext
+from tests.fixtures.factories import consent_body
+
+VISITOR = VisitorContext("FR", "Firefox", "Linux", "desktop", "203.0.113.0/24", False)
+
+
+def pending_for(site, **body):
+    from cmp_server.schemas.consent import ConsentInSchema
+
+    data = ConsentInSchema().load(consent_body(**body))
+    return consents.prepare_consent(lookup.site_state(site.site_key), data, VISITOR)
+
+
+def assert_chain_is_whole(site):
+    rows = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.site_id == site.id)
+        .order_by(ConsentRecord.position)
+    ).all()
+    prev = GENESIS_HASH
+    for expected_position, row in enumerate(rows, start=1):
+        assert row.position == expected_position
+        assert row.prev_hash == prev
+        values = {c.name: getattr(row, c.name) for c in ConsentRecord.__table__.columns}
+        public, personal = hash_fields(site.site_key, values)
+        assert row.personal_digest == personal_digest(row.salt, personal)
+        assert row.record_hash == record_hash(public, row.personal_digest, prev)
+        prev = row.record_hash
+    head = db.session.get(LogHead, site.id)
+    db.session.refresh(head)
+    assert (head.size, head.head_hash) == (len(rows), prev)
+    return rows
+
+
+def test_a_batch_is_sealed_in_order_with_tallies(app, make_site):
+    site = make_site()
+    pendings = [pending_for(site, action="accept_all") for _ in range(5)]
+    with db.engine.begin() as conn:
+        results = seal_batch(conn, pendings)
+    assert [outcome for outcome, _ in results] == ["new"] * 5
+    assert [receipt["position"] for _, receipt in results] == [1, 2, 3, 4, 5]
+    rows = assert_chain_is_whole(site)
+    assert len(rows) == 5
+    tallies = {(t.dimension, t.value): t.count for t in db.session.scalars(select(ConsentTally))}
+    assert tallies[("total", "all")] == 5
+    assert tallies[("granted", "marketing")] == 5
+    assert tallies[("kind", "beacon")] == 5
+    assert tallies[("country", "FR")] == 5
+
+
+def test_duplicates_inside_one_batch_are_replays_or_conflicts(app, make_site):
+    site = make_site()
+    first = pending_for(site, action="reject_all")
+    same = pending_for(
+        site,
+        action="reject_all",
+        consent_id=first.row["consent_id"],
+        device_id=first.row["device_id"],
+    )
+    same.body_hash = first.body_hash
+    other = pending_for(site, action="accept_all", consent_id=first.row["consent_id"])
+    with db.engine.begin() as conn:
+        results = seal_batch(conn, [first, same, other])
+    assert [outcome for outcome, _ in results] == ["new", "replay", "conflict"]
+    assert results[0][1] == results[1][1]
+    assert len(assert_chain_is_whole(site)) == 1
+
+
+def test_concurrent_writers_never_fork_the_chain(app, make_site):
+    """Forty threads post through two group committers (as two workers would): every consent
+    is stored once, positions have no gap, and every hash links to the one before."""
+    site = make_site()
+    other_site = make_site(name="Other")
+    committers = [GroupCommitter(db.engine), GroupCommitter(db.engine)]
+    receipts, errors = [], []
+    flask_app = app
+
+    def visitor_thread(n):
+        try:
+            with flask_app.app_context():
+                for i in range(5):
+                    target = site if (n + i) % 3 else other_site
+                    pending = pending_for(target, action="custom")
+                    receipt, replayed = consents.record_consent(pending, committers[n % 2])
+                    receipts.append((target.site_key, receipt["position"]))
+                    assert not replayed
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=visitor_thread, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(receipts) == 200
+    assert len(set(receipts)) == 200  # no two consents got the same position
+    db.session.expire_all()
+    total = len(assert_chain_is_whole(site)) + len(assert_chain_is_whole(other_site))
+    assert total == 200
+
+
+def test_a_failed_batch_answers_every_waiter_with_503(app, make_site):
+    from sqlalchemy import create_engine
+
+    from cmp_server.services.errors import StorageUnavailable
+
+    site = make_site()
+    pending = pending_for(site)
+    dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    committer = GroupCommitter(dead, timeout=10)
+    try:
+        consents.record_consent(pending, committer)
+    except StorageUnavailable as exc:
+        assert exc.status == 503
+    else:
+        raise AssertionError("a batch on an unreachable database must fail")
