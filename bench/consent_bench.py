@@ -1,0 +1,91 @@
+"""POST consent and GET snippet: Accord against the reference, in the same run.
+
+    .venv/bin/python bench/consent_bench.py [--seconds 10] [--connections 32]
+                                            [--backends sqlite,postgresql] [--rounds 2]
+
+Reference (bench/reference_app.py): a bare Flask + SQLAlchemy endpoint that inserts and
+commits one row per request, and Flask serving the snippet's bytes from memory; both under
+the same gunicorn.conf.py. Accord validates, enriches and seals each consent into the
+site's hash chain, with group commit. The machine is shared and noisy: read the ratios.
+"""
+
+import argparse
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from common import accord_env, database, gunicorn, prepare_demo_site, row, wrk
+
+
+def measure_posts(backend: str, seconds: int, connections: int, rounds: int) -> None:
+    with database(backend) as url, tempfile.TemporaryDirectory() as instance:
+        env = accord_env(url, instance)
+        site_key = prepare_demo_site(env)
+        accord_runs, reference_runs = [], []
+        for _ in range(rounds):
+            with gunicorn("bench.reference_app:app", env) as base:
+                wrk(base + "/consent", "wrk_consent.lua", 2, connections)  # warm-up
+                reference_runs.append(
+                    wrk(base + "/consent", "wrk_consent.lua", seconds, connections)
+                )
+            with gunicorn("wsgi:app", env) as base:
+                target = f"{base}/api/v1/sites/{site_key}/consents"
+                wrk(target, "wrk_consent.lua", 2, connections)
+                accord_runs.append(wrk(target, "wrk_consent.lua", seconds, connections))
+        reference, ours = best(reference_runs), best(accord_runs)
+        print(f"\nPOST consent, {backend}, {connections} connections, {seconds}s x {rounds}")
+        print(row("reference (insert + commit)", reference))
+        print(row("Accord (validate, enrich, seal)", ours))
+        print(
+            f"  ratio: throughput {ours['rps'] / reference['rps']:.2f}x, "
+            f"p99 {ours['p99_ms'] / reference['p99_ms']:.2f}x of the reference"
+        )
+
+
+def best(runs: list[dict]) -> dict:
+    """The median run by throughput (the best of two)."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+
+def measure_snippet(seconds: int, connections: int) -> None:
+    with database("sqlite") as url, tempfile.TemporaryDirectory() as instance:
+        env = accord_env(url, instance)
+        site_key = prepare_demo_site(env)
+        with gunicorn("wsgi:app", env) as base:
+            response = urllib.request.urlopen(f"{base}/s/{site_key}.js")
+            body, etag = response.read(), response.headers["ETag"]
+            snippet_url = f"{base}/s/{site_key}.js"
+            wrk(snippet_url, "wrk_get.lua", 2, connections)
+            ours = wrk(snippet_url, "wrk_get.lua", seconds, connections)
+            not_modified = wrk(snippet_url, "wrk_get.lua", seconds, connections, {"ETAG": etag})
+        path = Path(instance) / "snippet.js"
+        path.write_bytes(body)
+        with gunicorn("bench.reference_app:app", {**env, "REFERENCE_SNIPPET": str(path)}) as base:
+            wrk(base + "/snippet.js", "wrk_get.lua", 2, connections)
+            reference = wrk(base + "/snippet.js", "wrk_get.lua", seconds, connections)
+    print(f"\nGET snippet ({len(body)} bytes), {connections} connections, {seconds}s")
+    print(row("reference (Flask, bytes in memory)", reference))
+    print(row("Accord GET /s/<key>.js", ours))
+    print(row("Accord 304 (If-None-Match)", not_modified))
+    print(
+        f"  ratio: 200 {ours['rps'] / reference['rps']:.2f}x, "
+        f"304 {not_modified['rps'] / reference['rps']:.2f}x of the reference (target >= 0.80)"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--skip-snippet", action="store_true")
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        measure_posts(backend, args.seconds, args.connections, args.rounds)
+    if not args.skip_snippet:
+        measure_snippet(args.seconds, args.connections)
+
+
+if __name__ == "__main__":
+    main()
