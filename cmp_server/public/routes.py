@@ -5,9 +5,10 @@ import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from cmp_server.extensions import db, limiter
-from cmp_server.public.cors import add_cors_headers, check_origin
+from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
 from cmp_server.services import consents, lookup, sites
 from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
@@ -50,6 +51,30 @@ def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
     else:
         response.headers["Cache-Control"] = "private, max-age=60"
     response.vary.add("Sec-GPC")
+    return response
+
+
+@bp.after_request
+def cors_on_errors(response: Response) -> Response:
+    """Errors (400, 409, 413, 429, ...) reach an allowed origin's script as statuses, not as
+    network failures, so the snippet can tell "drop it" from "retry later"."""
+    origin = request.headers.get("Origin")
+    site_key = (request.view_args or {}).get("site_key")
+    if (
+        response.status_code < 400
+        or not origin
+        or not site_key
+        or not request.path.startswith("/api/")
+    ):
+        return response
+    if "Access-Control-Allow-Origin" in response.headers:
+        return response
+    try:
+        state = lookup.site_state(site_key)
+    except (NotFound, SQLAlchemyError):
+        return response
+    if origin_allowed(origin, state.origins):
+        add_cors_headers(response, origin, "GET, POST, DELETE")
     return response
 
 

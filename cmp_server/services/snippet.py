@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ CONFIG_PLACEHOLDER = "__ACCORD_CONFIG__"
 
 _lock = threading.Lock()
 _build: tuple[float, str, str] | None = None  # (mtime, source, sha256)
+_checked_at = 0.0
 _rendered: dict[tuple, "RenderedSnippet"] = {}
 
 
@@ -28,7 +30,11 @@ class RenderedSnippet:
 
 def _load_build() -> tuple[str, str]:
     """The built snippet source and its SHA-256, re-read when the file changes."""
-    global _build
+    global _build, _checked_at
+    now = time.monotonic()
+    if _build is not None and now - _checked_at < 1.0:  # a stat per request is measurable
+        return _build[1], _build[2]
+    _checked_at = now
     try:
         mtime = SNIPPET_PATH.stat().st_mtime
     except FileNotFoundError:

@@ -208,7 +208,7 @@ def test_erasure_empties_the_device_history(client, make_site):
     assert erased.status_code == 200
     assert erased.json["erased"] == 1
     assert client.get(url).json["consents"] == []
-    record = db.session.scalar(select(ConsentRecord))
+    record = db.session.scalar(select(ConsentRecord).where(ConsentRecord.entry_type == "consent"))
     assert record.device_id is None and record.salt is None and record.page_url is None
     assert record.erased_at is not None
 
@@ -262,3 +262,25 @@ def test_database_unreachable_gives_503_with_retry_after(tmp_path):
     assert response.headers["Retry-After"] == "5"
     health = client.get("/healthz")
     assert health.status_code == 503
+
+
+def test_errors_reach_an_allowed_origin_with_cors_headers(client, make_site):
+    """The snippet must see a 400 or 409 as such (and drop the record), not as a network
+    error (and retry it forever)."""
+    site = make_site()
+    headers = {"Origin": "https://shop.example"}
+    invalid = post(client, site.site_key, {"bad": True}, headers=headers)
+    assert invalid.status_code == 400
+    assert invalid.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    body = consent_body("reject_all")
+    post(client, site.site_key, body, headers=headers)
+    conflict = post(
+        client,
+        site.site_key,
+        {**body, **consent_body("accept_all", consent_id=body["consent_id"])},
+        headers=headers,
+    )
+    assert conflict.status_code == 409
+    assert conflict.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    refused = post(client, site.site_key, {"bad": True}, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers

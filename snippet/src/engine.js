@@ -1,0 +1,96 @@
+// The consent engine: pure functions of the site's client config, the stored decision,
+// the GPC signal, the regime and the time. No DOM, no storage, no network.
+//
+// `site` is the client config the server embeds: {site_key, revision, regime,
+// reconsent_revision, consent_lifetime_days, gpc, api, config: {categories, ...}}.
+// A decision is {consent_id, device_id, revision, action, choices, decided_at}.
+import { CONSENT_MODE_SIGNALS } from './constants.js';
+
+const DAY = 864e5;
+
+const categories = (site) => site.config.categories;
+
+/** Choices before any decision: required on; opt_in off; opt_out/notice on unless GPC covers it. */
+export function defaultChoices(site, regime, gpc) {
+  const choices = {};
+  for (const c of categories(site)) {
+    choices[c.key] = c.required || (regime != 'opt_in' && !(gpc && c.honor_gpc));
+  }
+  return choices;
+}
+
+/** Whether a stored decision still holds: same site rules, not before re-consent, not expired. */
+export function isCurrent(site, stored, now) {
+  return !!(
+    stored &&
+    stored.choices &&
+    stored.revision >= site.reconsent_revision &&
+    now - Date.parse(stored.decided_at) <= site.consent_lifetime_days * DAY
+  );
+}
+
+/** The banner is shown when there is no decision that still holds. */
+export const needsBanner = (site, stored, now) => !isCurrent(site, stored, now);
+
+/** The choices in force now: the stored decision if it holds, else the regime's defaults. */
+export function effectiveChoices(site, stored, regime, gpc, now) {
+  const choices = defaultChoices(site, regime, gpc);
+  if (isCurrent(site, stored, now)) {
+    for (const c of categories(site)) {
+      if (!c.required && c.key in stored.choices) choices[c.key] = !!stored.choices[c.key];
+    }
+  }
+  return choices;
+}
+
+/**
+ * The choices an action stands for. `custom` takes `wanted` ({key: bool}) over `base`;
+ * `gpc` is the regime's defaults with GPC applied. Required categories are always true.
+ */
+export function choicesFor(site, action, { regime, wanted = {}, base = {} } = {}) {
+  if (action == 'gpc') return defaultChoices(site, regime, true);
+  const choices = {};
+  for (const c of categories(site)) {
+    choices[c.key] =
+      c.required ||
+      (action == 'accept_all' ||
+        (action == 'custom' && !!(c.key in wanted ? wanted[c.key] : base[c.key])));
+  }
+  return choices;
+}
+
+/**
+ * A new decision (what the cookie keeps and Accord.getConsent() returns) and its POST body
+ * (DESIGN.md, "The consent POST body"), with the same snake_case names.
+ */
+export function decisionFor(site, action, choices, ctx) {
+  const clientTs = new Date(ctx.now).toISOString();
+  const record = {
+    consent_id: ctx.consentId,
+    device_id: ctx.deviceId,
+    revision: site.revision,
+    action,
+    choices,
+  };
+  return {
+    decision_: { ...record, decided_at: clientTs },
+    record_: { ...record, language: ctx.language, page_url: ctx.pageUrl, gpc: !!ctx.gpc, client_ts: clientTs },
+  };
+}
+
+/** Category keys granted by `choices`. */
+export const grantedKeys = (choices) => Object.keys(choices).filter((k) => choices[k]);
+
+/** Google Consent Mode v2 state: a signal is granted when a granted category carries it. */
+export function consentModeState(site, choices) {
+  const state = {};
+  for (const s of CONSENT_MODE_SIGNALS) state[s] = 'denied';
+  for (const c of categories(site)) {
+    if (choices[c.key]) for (const s of c.consent_mode || []) state[s] = 'granted';
+  }
+  return state;
+}
+
+/** The Consent Mode `default`: everything denied except the signals of required categories. */
+export const consentModeDefault = (site) =>
+  consentModeState(site, defaultChoices(site, 'opt_in', false));

@@ -1,0 +1,131 @@
+// The snippet: wires the engine to the page. The server replaces __ACCORD_CONFIG__ with the
+// site's client config (published revision, regime chosen for this visitor, GPC seen, API).
+import { choicesFor, decisionFor, effectiveChoices, needsBanner } from './engine.js';
+import { pickLanguage, translator } from './i18n.js';
+import { cookies, deviceId, readDecision, uuid, writeDecision } from './storage.js';
+import { transport } from './transport.js';
+import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
+import { blocker, removeRefused } from './blocker.js';
+import {
+  closeLayer, openLayer, placeholder, showBanner, showPreferences, toggles,
+} from './banner.js';
+import CSS from './styles.css';
+
+/* global __ACCORD_CONFIG__ */
+const site = __ACCORD_CONFIG__;
+const cfg = site.config;
+const doc = document;
+const nonce = doc.currentScript?.nonce;
+const regime = site.regime;
+const gpc = !!(navigator.globalPrivacyControl || site.gpc);
+const t = translator(cfg, pickLanguage(cfg, doc.documentElement.lang, navigator.languages));
+
+const stored = readDecision();
+let pending = needsBanner(site, stored, Date.now()); // a decision is awaited
+let decision = pending ? null : stored;
+let choices = effectiveChoices(site, stored, regime, gpc, Date.now());
+
+function apply() {
+  removeRefused(cfg.categories, choices, cookies());
+  block.apply_(choices);
+}
+
+function decide(action, wanted) {
+  choices = choicesFor(site, action, { regime, wanted, base: choices });
+  const made = decisionFor(site, action, choices, {
+    consentId: uuid(),
+    deviceId: deviceId(),
+    language: t.lang_,
+    pageUrl: location.origin + location.pathname,
+    gpc,
+    now: Date.now(),
+  });
+  decision = made.decision_;
+  pending = false;
+  writeDecision(decision, site.consent_lifetime_days);
+  closeLayer();
+  consentModeUpdate(site, choices);
+  apply();
+  tx.send_(made.record_);
+  doc.dispatchEvent(new CustomEvent('accord:consent', { detail: decision }));
+  return decision;
+}
+
+// "Download my consent history": the server's records for this device and the last receipt.
+async function download() {
+  let data = {};
+  try {
+    data = await (await fetch(`${site.api}/devices/${deviceId()}/consents`)).json();
+  } catch (e) {
+    // offline: the local decision and receipt still go into the file
+  }
+  const a = doc.createElement('a');
+  a.href = URL.createObjectURL(new Blob([JSON.stringify({ ...data, decision, receipt: tx.receipt_() })]));
+  a.download = 'consent-history.json';
+  a.click();
+}
+
+function onAction(action) {
+  if (action == 'customize') preferences();
+  else if (action == 'download') download();
+  else if (action == 'save') decide('custom', toggles());
+  // Closing counts as refusal while a decision is awaited; after one it only closes.
+  else if (action == 'close') pending ? decide('reject_all') : closeLayer();
+  else decide(action);
+}
+
+const banner = () => openLayer() || showBanner(cfg, t, regime, gpc, onAction);
+const preferences = () =>
+  openLayer() == 'preferences' || showPreferences(cfg, t, choices, decision, gpc, onAction);
+
+// Styles without 'unsafe-inline': a constructed stylesheet, else a <style> with our nonce.
+try {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+} catch (e) {
+  const style = doc.createElement('style');
+  style.nonce = nonce;
+  style.textContent = CSS;
+  doc.head.append(style);
+}
+
+const tx = transport(site.api);
+const block = blocker(nonce, (key) => placeholder(cfg, t, key, () => decide('custom', { [key]: true })));
+
+consentModeDefaults(site);
+if (decision || regime != 'opt_in') consentModeUpdate(site, choices);
+apply();
+setTimeout(tx.flush_);
+
+// Leaving without a choice under GPC records the browser's signal as the decision.
+function leave() {
+  if (pending && gpc) decide('gpc');
+  tx.beacon_();
+}
+addEventListener('pagehide', leave);
+doc.addEventListener('visibilitychange', () => doc.hidden && leave());
+
+doc.addEventListener('click', (e) => {
+  if (e.target.closest?.('[data-accord-open]')) {
+    e.preventDefault();
+    preferences();
+  }
+});
+
+const ready = () => pending && banner();
+if (doc.body) ready();
+else doc.addEventListener('DOMContentLoaded', ready);
+
+window.Accord = {
+  getConsent: () => decision,
+  show: (layer) => (layer == 'preferences' ? preferences() : banner()),
+  acceptAll: () => decide('accept_all'),
+  rejectAll: () => decide('reject_all'),
+  update: (wanted) => decide('custom', wanted),
+  /** on('consent', fn): fn(decision) on each decision, and at once if one holds. */
+  on(name, fn) {
+    doc.addEventListener('accord:' + name, (e) => fn(e.detail));
+    if (name == 'consent' && decision) fn(decision);
+  },
+};

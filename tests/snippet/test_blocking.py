@@ -1,0 +1,152 @@
+"""Issue 3, points 4 and 5: nothing runs before consent; granted elements activate without
+reload, in document order, also when added later; iframes get a placeholder; refusal and
+withdrawal delete the declared cookies and storage keys."""
+
+import pytest
+
+from tests.snippet.conftest import SHOP, TRACKERS_HTML, wait_for_consents
+
+pytestmark = pytest.mark.browser
+
+BANNER = '[data-accord="banner"]'
+PREFS = '[data-accord="preferences"]'
+
+
+def ran(page):
+    return page.evaluate("() => window.ran || []")
+
+
+def test_nothing_runs_or_loads_before_consent(shop, make_live_site):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.locator(BANNER).wait_for()
+    page.wait_for_timeout(300)
+    assert shop.tracker_requests() == []
+    assert ran(page) == []
+    assert page.get_attribute("#pixel", "src") is None
+    assert page.get_attribute("iframe", "src") is None
+    assert set(shop.cookies()) <= {"accord_consent"}
+
+
+def test_granted_scripts_run_without_reload_in_document_order(shop, make_live_site):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.evaluate("() => Accord.update({analytics: true})")
+    page.wait_for_function("() => (window.ran || []).length == 2")
+    # The external script came first in the page, so it ran first although it had to load.
+    assert ran(page) == ["analytics", "inline-analytics"]
+    assert not any("ads.example" in url for url in shop.tracker_requests())
+    assert page.get_attribute("#pixel", "src") is None
+
+    page.evaluate("() => Accord.update({marketing: true})")
+    page.wait_for_function("() => (window.ran || []).includes('marketing')")
+    assert page.get_attribute("#pixel", "src") == "https://ads.example/pixel.gif"
+    assert page.get_attribute("iframe", "src") == "https://video.example/embed/1"
+    # Each script ran once: activating a second category does not re-run the first.
+    assert ran(page) == ["analytics", "inline-analytics", "marketing"]
+
+
+def test_elements_added_later_are_blocked_or_activated(shop, make_live_site):
+    key = make_live_site()
+    page = shop.open(key)
+    page.evaluate("() => Accord.update({analytics: true})")
+    page.evaluate(
+        """() => {
+            for (const [category, name] of [['analytics', 'late-analytics'],
+                                            ['marketing', 'late-marketing']]) {
+                const s = document.createElement('script');
+                s.type = 'text/plain';
+                s.dataset.category = category;
+                s.src = 'https://tracker.example/' + name + '.js';
+                document.body.append(s);
+            }
+            const img = document.createElement('img');
+            img.dataset.category = 'marketing';
+            img.dataset.src = 'https://ads.example/late.gif';
+            img.alt = '';
+            document.body.append(img);
+        }"""
+    )
+    page.wait_for_function("() => (window.ran || []).includes('late-analytics')")
+    page.wait_for_timeout(200)
+    assert ran(page) == ["late-analytics"]
+    assert shop.tracker_requests() == ["https://tracker.example/late-analytics.js"]
+
+
+def test_blocked_iframe_shows_a_placeholder_that_consents_in_place(
+    shop, make_live_site, live_server
+):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.keyboard.press("Escape")  # refuse everything first
+    placeholder = page.locator('[data-accord="placeholder"]')
+    assert placeholder.is_visible()
+    assert "Advertising" in placeholder.inner_text()
+    assert page.locator("iframe").is_hidden()
+    placeholder.get_by_role("button", name="Allow and show").click()
+    page.wait_for_function("() => document.querySelector('iframe').src")
+    assert page.locator("iframe").is_visible()
+    assert page.locator('[data-accord="placeholder"]').count() == 0
+    records = wait_for_consents(live_server, key, 2)
+    assert [r["action"] for r in records] == ["reject_all", "custom"]
+    assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": True}
+
+
+def seed_tracker_cookies(shop):
+    shop.page.context.add_cookies(
+        [
+            {"name": "demo_analytics", "value": "1", "url": SHOP},  # host-only
+            {"name": "_demo_ga_1", "value": "1", "domain": ".shop.example", "path": "/"},
+            {"name": "_demo_ga_2", "value": "1", "domain": ".www.shop.example", "path": "/"},
+            {"name": "unrelated", "value": "1", "url": SHOP},
+        ]
+    )
+
+
+def test_refusal_deletes_declared_cookies_on_host_and_parent_domains(shop, make_live_site):
+    key = make_live_site()
+    page = shop.open(key)
+    page.evaluate("() => Accord.acceptAll()")
+    seed_tracker_cookies(shop)
+    page.evaluate("() => { localStorage.setItem('demo_visits', '3'); }")
+    events = page.evaluate_handle(
+        "() => { const seen = [];"
+        " document.addEventListener('accord:consent', e => seen.push(e.detail)); return seen; }"
+    )
+    page.evaluate("() => Accord.rejectAll()")
+    cookies = shop.cookies()
+    assert "demo_analytics" not in cookies
+    assert "_demo_ga_1" not in cookies
+    assert "_demo_ga_2" not in cookies
+    assert cookies["unrelated"] == "1"
+    assert page.evaluate("() => localStorage.getItem('demo_visits')") is None
+    assert page.evaluate("seen => seen.map(d => d.action)", events) == ["reject_all"]
+
+
+def test_withdrawal_deletes_cookies_and_nothing_reactivates(shop, make_live_site, live_server):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.click('[data-accord-action="accept_all"]')
+    page.wait_for_function("() => (window.ran || []).length == 3")
+    seed_tracker_cookies(shop)
+    page.click("[data-accord-open]")
+    page.locator(PREFS).get_by_role("button", name="Withdraw consent").click()
+    assert "demo_analytics" not in shop.cookies()
+    assert page.evaluate("() => Accord.getConsent().action") == "withdraw"
+    records = wait_for_consents(live_server, key, 2)
+    assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": False}
+
+    shop.requests.clear()
+    shop.open(key, TRACKERS_HTML)
+    page.wait_for_timeout(300)
+    assert page.locator(BANNER).count() == 0
+    assert ran(page) == []
+    assert shop.tracker_requests() == []
+
+
+def test_stale_tracker_cookies_are_deleted_before_any_consent(shop, make_live_site):
+    key = make_live_site()
+    seed_tracker_cookies(shop)
+    shop.open(key)
+    assert "demo_analytics" not in shop.cookies()
+    assert "_demo_ga_1" not in shop.cookies()

@@ -1,0 +1,189 @@
+"""Issue 3, points 6 and 7: the decision cookie, re-showing the banner when re-consent is
+required or the decision expired, and recording every decision exactly once, also when
+it was taken offline or during an outage."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+
+from tests.snippet.conftest import (
+    SHOP,
+    TRACKERS_HTML,
+    decision_cookie,
+    new_uuid,
+    republish,
+    stored_consents,
+    wait_for_consents,
+)
+
+pytestmark = pytest.mark.browser
+
+BANNER = '[data-accord="banner"]'
+
+
+def queue(page):
+    return json.loads(page.evaluate("() => localStorage.getItem('accord_queue')") or "[]")
+
+
+def test_decision_cookie_holds_the_decision_and_the_banner_stays_away(shop, make_live_site):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    decision = page.evaluate("() => Accord.update({analytics: true})")
+    cookie = next(c for c in shop.page.context.cookies(SHOP) if c["name"] == "accord_consent")
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["secure"] is True  # the shop is on https
+    assert cookie["expires"] == pytest.approx(datetime.now(UTC).timestamp() + 182 * 86400, abs=120)
+    stored = decision_cookie(shop)
+    assert stored == decision
+    assert set(stored) == {"consent_id", "device_id", "revision", "action", "choices", "decided_at"}
+
+    shop.open(key, TRACKERS_HTML)
+    page.wait_for_function("() => (window.ran || []).length == 2")
+    assert page.locator(BANNER).count() == 0
+    assert page.evaluate("() => Accord.getConsent()") == decision
+
+
+def test_a_revision_requiring_reconsent_shows_the_banner_again(shop, make_live_site, live_server):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.evaluate("() => Accord.acceptAll()")
+
+    # A wording fix published without re-consent: the decision still holds.
+    republish(live_server, key, requires_reconsent=False, texts={"en": {"title": "Privacy"}})
+    shop.requests.clear()
+    shop.open(key, TRACKERS_HTML)
+    page.wait_for_function("() => (window.ran || []).length == 3")
+    assert page.locator(BANNER).count() == 0
+
+    # A new tracker requires re-consent: asked again, and nothing runs meanwhile.
+    from tests.snippet.conftest import demo_config
+
+    categories = demo_config()["categories"]
+    categories[1]["trackers"].append(
+        {
+            "name": "Heatmaps",
+            "provider": "HeatCo",
+            "kind": "cookie",
+            "purpose": "Records clicks",
+            "duration": "1 year",
+            "cookies": ["_heat"],
+            "domains": [],
+        }
+    )
+    revision = republish(live_server, key, categories=categories)
+    shop.requests.clear()
+    shop.open(key, TRACKERS_HTML)
+    page.locator(BANNER).wait_for()
+    assert page.locator(BANNER).locator("h2").inner_text() == "Privacy"
+    page.wait_for_timeout(200)
+    assert shop.tracker_requests() == []
+    assert page.evaluate("() => Accord.getConsent()") is None
+    page.evaluate("() => Accord.acceptAll()")
+    records = wait_for_consents(live_server, key, 2)
+    assert records[-1]["revision"] == revision
+
+
+def test_an_expired_decision_shows_the_banner_again(shop, make_live_site):
+    key = make_live_site()
+    old = {
+        "consent_id": new_uuid(),
+        "device_id": new_uuid(),
+        "revision": 1,
+        "action": "accept_all",
+        "choices": {"necessary": True, "analytics": True, "marketing": True},
+        "decided_at": (datetime.now(UTC) - timedelta(days=183)).isoformat(),
+    }
+    fresh = {**old, "decided_at": (datetime.now(UTC) - timedelta(days=181)).isoformat()}
+    for decision, expired in [(fresh, False), (old, True)]:
+        shop.page.context.add_cookies(
+            [{"name": "accord_consent", "value": quote(json.dumps(decision)), "url": SHOP}]
+        )
+        page = shop.open(key, TRACKERS_HTML)
+        page.wait_for_timeout(200)
+        assert page.locator(BANNER).count() == (1 if expired else 0)
+        assert (page.evaluate("() => Accord.getConsent()") is None) == expired
+
+
+def test_every_decision_is_recorded_with_its_consent_id(shop, make_live_site, live_server):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.click('[data-accord-action="accept_all"]')
+    page.evaluate("() => Accord.update({marketing: false})")
+    records = wait_for_consents(live_server, key, 2)
+    assert [r["action"] for r in records] == ["accept_all", "custom"]
+    assert records[1]["consent_id"] == decision_cookie(shop)["consent_id"]
+    assert records[0]["device_id"] == records[1]["device_id"]
+    assert records[0]["page_url"] == SHOP + "/"
+    assert records[0]["regime"] == "opt_in"
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    receipt = json.loads(page.evaluate("() => localStorage.getItem('accord_receipt')"))
+    assert receipt["consent_id"] == records[1]["consent_id"]
+    assert {"received_at", "expires_at", "hash"} <= set(receipt)
+
+
+def test_a_decision_taken_offline_applies_at_once_and_arrives_once_later(
+    shop, make_live_site, live_server
+):
+    key = make_live_site()
+    page = shop.open(key, TRACKERS_HTML)
+    page.context.set_offline(True)
+    page.click('[data-accord-action="reject_all"]')
+    assert page.locator(BANNER).count() == 0
+    assert page.evaluate("() => Accord.getConsent().action") == "reject_all"
+    page.wait_for_timeout(300)
+    assert [r["action"] for r in queue(page)] == ["reject_all"]
+    assert stored_consents(live_server, key) == []
+
+    page.context.set_offline(False)  # the browser fires `online`
+    (record,) = wait_for_consents(live_server, key, 1)
+    assert record["consent_id"] == decision_cookie(shop)["consent_id"]
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+
+    shop.open(key)  # a later page load sends nothing again
+    page.wait_for_timeout(300)
+    assert len(stored_consents(live_server, key)) == 1
+
+
+def test_an_outage_is_retried_with_backoff_until_it_arrives_once(shop, make_live_site, live_server):
+    key = make_live_site()
+    page = shop.open(key)
+    attempts = []
+
+    def outage(route):
+        attempts.append(route.request.url)
+        if len(attempts) <= 2:
+            route.fulfill(status=503, body='{"error": {"code": "unavailable"}}')
+        else:
+            route.continue_()
+
+    page.route(f"{live_server.url}/api/v1/sites/{key}/consents", outage)
+    page.evaluate("() => Accord.acceptAll()")
+    (record,) = wait_for_consents(live_server, key, 1, timeout=15, page=page)
+    assert record["action"] == "accept_all"
+    assert len(attempts) == 3
+
+
+def test_a_queued_decision_goes_out_by_beacon_when_the_page_is_left(
+    shop, make_live_site, live_server
+):
+    key = make_live_site()
+    page = shop.open(key)
+    url = f"{live_server.url}/api/v1/sites/{key}/consents"
+    page.route(url, lambda route: route.abort())
+    page.evaluate("() => Accord.rejectAll()")
+    page.wait_for_timeout(200)
+    assert len(queue(page)) == 1
+    # With request interception on, Chromium drops requests made while a page unloads.
+    page.unroute_all()
+    page.goto("about:blank")  # pagehide: sendBeacon
+    (record,) = wait_for_consents(live_server, key, 1)
+    assert record["action"] == "reject_all"
+
+    # The next page replays the still-queued decision: same receipt, no second record.
+    shop.__post_init__()
+    shop.open(key)
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    page.wait_for_timeout(200)
+    assert len(stored_consents(live_server, key)) == 1
