@@ -170,3 +170,88 @@ def row(label: str, figures: dict) -> str:
         f"  {label:<34} {figures['rps']:>9.0f} req/s   p50 {figures['p50_ms']:>7.1f} ms   "
         f"p99 {figures['p99_ms']:>7.1f} ms   errors {figures['errors']}"
     )
+
+
+def schema_fingerprint() -> str:
+    """Changes whenever a migration or the seeding code changes: cached seeds are rebuilt."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")) + [
+        ROOT / "cmp_server" / "services" / "seeding.py",
+        ROOT / "cmp_server" / "proof" / "log.py",
+    ]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _seed_into(url: str, instance: str, count: int) -> None:
+    env = accord_env(url, instance)
+    site_key = prepare_demo_site(env)
+    subprocess.run(
+        [str(BIN / "accord"), "seed", "--site", site_key, "--count", str(count)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+
+
+@contextmanager
+def seeded_database(backend: str, count: int):
+    """A database holding the demo site with `count` sealed records: (url, site_key).
+
+    Seeding a million records takes minutes, so the first run keeps a copy (a file for SQLite,
+    a template database for PostgreSQL) that later runs clone in seconds.
+    """
+    import psycopg
+
+    cache = Path(tempfile.gettempdir()) / "accord-bench-cache"
+    cache.mkdir(exist_ok=True)
+    tag = f"seed_{count}_{schema_fingerprint()}"
+    instance = tempfile.mkdtemp(prefix="accord-bench-")
+    try:
+        if backend == "sqlite":
+            cached = cache / f"{tag}.db"
+            if not cached.exists():
+                print(f"Seeding {count:,} records into SQLite (cached for later runs)…", flush=True)
+                _seed_into(f"sqlite:///{cached}.tmp", instance, count)
+                _checkpoint_sqlite(f"{cached}.tmp")
+                Path(f"{cached}.tmp").rename(cached)
+            target = Path(instance) / "accord.db"
+            shutil.copyfile(cached, target)
+            url = f"sqlite:///{target}"
+        else:
+            base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+            template = f"accord_{tag}"
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+                ).fetchone()
+            if not exists:
+                print(f"Seeding {count:,} records into PostgreSQL (cached)…", flush=True)
+                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{template}_tmp"')
+                _seed_into(f"{base}/{template}_tmp", instance, count)
+                with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'ALTER DATABASE "{template}_tmp" RENAME TO "{template}"')
+            name = f"accord_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            url = f"{base}/{name}"
+        site_key = json.loads(accord(accord_env(url, instance), "site", "list", "--json"))[0][
+            "site_key"
+        ]
+        yield url, site_key
+    finally:
+        if backend == "postgresql" and "name" in locals():
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def _checkpoint_sqlite(path: str) -> None:
+    """Fold the WAL into the database file, so copying the one file copies everything."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
