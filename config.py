@@ -85,6 +85,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     ACCORD_GROUP_COMMIT = True
     ACCORD_SITE_CACHE_SECONDS = 2.0
+    ACCORD_CHECKPOINT_MINUTES = 60
 
     @classmethod
     def from_env(cls, env=None) -> dict:
@@ -115,4 +116,5 @@ class Config:
         )
         settings["SESSION_COOKIE_SECURE"] = _bool(env, "ACCORD_SECURE_COOKIES", False)
         settings["ACCORD_GROUP_COMMIT"] = _bool(env, "ACCORD_GROUP_COMMIT", True)
+        settings["ACCORD_CHECKPOINT_MINUTES"] = _int(env, "ACCORD_CHECKPOINT_MINUTES", 60, 1)
         return settings

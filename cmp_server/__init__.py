@@ -36,6 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     extensions.csrf.exempt(public_bp)
     app.register_blueprint(public_bp)
+    from cmp_server.public.proof_routes import bp as proof_bp
+
+    extensions.csrf.exempt(proof_bp)
+    app.register_blueprint(proof_bp)
     _register_optional_blueprints(app)
 
     from cmp_server.errors import register_error_handlers

@@ -191,6 +191,9 @@ def register_cli(app):
     app.cli.add_command(user_cli)
     app.cli.add_command(demo)
     app.cli.add_command(seed)
+    from cmp_server.cli_proofs import register as register_proof_commands
+
+    register_proof_commands(app)
 
 
 @click.command("seed")

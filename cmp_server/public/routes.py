@@ -93,7 +93,7 @@ def snippet(site_key):
     if state.published is None:
         return script_error(f"site {site_key} has nothing published yet.")
     key, build, rules = visitor_config(state)
-    rendered = render_snippet(key, build)
+    rendered = render_snippet(key, lambda: sites.snippet_config(build()))
     if rendered.etag in request.if_none_match:
         response = Response(status=304)
     elif "gzip" in request.headers.get("Accept-Encoding", ""):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
@@ -170,10 +170,8 @@ ERASED_COLUMNS = (
 
 def erase_device(site_id: int, device_id: str, now: datetime | None = None) -> int:
     """Erase the personal data of a device's records; the log still verifies (personal_digest
-    stays) and the tallies are untouched. Returns how many records were erased."""
-    result = db.session.execute(
-        update(ConsentRecord)
-        .where(ConsentRecord.site_id == site_id, ConsentRecord.device_id == device_id)
-        .values(**dict.fromkeys(ERASED_COLUMNS), erased_at=now or utcnow())
-    )
-    return result.rowcount
+    stays), the tallies are untouched, and the erasure is itself appended to the log
+    (services/retention.py). Returns how many records were erased."""
+    from cmp_server.services.retention import erase_records
+
+    return erase_records(site_id, device_id, now)

@@ -16,10 +16,11 @@ import threading
 from collections import Counter
 from concurrent.futures import Future
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cmp_server.database import write_lock_for
 from cmp_server.models import ConsentRecord, ConsentTally, LogHead
 from cmp_server.proof.log import (
     PERSONAL_FIELDS,
@@ -29,6 +30,7 @@ from cmp_server.proof.log import (
     record_hash,
     timestamp,
 )
+from cmp_server.proof.receipts import sign_receipt
 from cmp_server.services.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ records = ConsentRecord.__table__
 tallies = ConsentTally.__table__
 
 
-def make_receipt(site_key: str, row: dict) -> dict:
-    return {
+def make_receipt(site_key: str, row: dict, signer=None) -> dict:
+    """The receipt of a sealed record, signed (key_id, signature) when a signer is given."""
+    receipt = {
         "consent_id": row["consent_id"],
         "site_key": site_key,
         "position": row["position"],
@@ -47,6 +50,7 @@ def make_receipt(site_key: str, row: dict) -> dict:
         "received_at": timestamp(row["received_at"]),
         "expires_at": timestamp(row["expires_at"]),
     }
+    return sign_receipt(receipt, signer) if signer is not None else receipt
 
 
 def hash_fields(site_key: str, row: dict) -> tuple[dict, dict]:
@@ -61,24 +65,55 @@ def hash_fields(site_key: str, row: dict) -> tuple[dict, dict]:
     return {f: values[f] for f in PUBLIC_FIELDS}, {f: values[f] for f in PERSONAL_FIELDS}
 
 
-def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
-    rows = conn.execute(
-        select(
-            records.c.consent_id,
-            records.c.body_hash,
-            records.c.position,
-            records.c.record_hash,
-            records.c.revision,
-            records.c.received_at,
-            records.c.expires_at,
-        ).where(records.c.site_id == site_id, records.c.consent_id.in_(consent_ids))
+# The statements of the hot path, built once: building them per batch costs more than
+# running them.
+heads = LogHead.__table__
+LOCK_HEAD = (
+    update(heads)
+    .where(heads.c.site_id == bindparam("lock_site"))
+    .values(size=heads.c.size)
+    .returning(heads.c.size, heads.c.head_hash)
+)
+MOVE_HEAD = (
+    update(heads)
+    .where(heads.c.site_id == bindparam("move_site"))
+    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+)
+FIND_EXISTING = select(
+    records.c.consent_id,
+    records.c.body_hash,
+    records.c.position,
+    records.c.record_hash,
+    records.c.revision,
+    records.c.received_at,
+    records.c.expires_at,
+).where(
+    records.c.site_id == bindparam("site"),
+    records.c.consent_id.in_(bindparam("ids", expanding=True)),
+)
+INSERT_RECORDS = records.insert()
+
+
+def _upsert_tallies(dialect: str):
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(tallies)
+    return stmt.on_conflict_do_update(
+        index_elements=["site_id", "day", "dimension", "value"],
+        set_={"count": tallies.c.count + stmt.excluded["count"]},
     )
+
+
+UPSERT_TALLIES = {dialect: _upsert_tallies(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
+    rows = conn.execute(FIND_EXISTING, {"site": site_id, "ids": list(consent_ids)})
     return {r.consent_id: r._asdict() for r in rows}
 
 
-def seal_batch(conn, pendings: list) -> list[tuple[str, dict]]:
+def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str, dict]]:
     """Write `pendings` in the open transaction of `conn`; one (outcome, receipt) each, where
-    outcome is "new", "replay" (same consent_id and body) or "conflict"."""
+    outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts are signed
+    by `signer`; `notary` makes a scheduled checkpoint of each site when one is due."""
     results: list = [None] * len(pendings)
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
@@ -87,12 +122,7 @@ def seal_batch(conn, pendings: list) -> list[tuple[str, dict]]:
     counts: Counter = Counter()
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
-        size, prev = conn.execute(
-            update(LogHead)
-            .where(LogHead.site_id == site_id)
-            .values(size=LogHead.size)
-            .returning(LogHead.size, LogHead.head_hash)
-        ).one()
+        size, prev = conn.execute(LOCK_HEAD, {"lock_site": site_id}).one()
         seen = _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
         for i in indexes:
             pending = pendings[i]
@@ -100,7 +130,7 @@ def seal_batch(conn, pendings: list) -> list[tuple[str, dict]]:
             prior = seen.get(consent_id)
             if prior is not None:
                 outcome = "replay" if prior["body_hash"] == pending.body_hash else "conflict"
-                results[i] = (outcome, make_receipt(pending.site_key, prior))
+                results[i] = (outcome, make_receipt(pending.site_key, prior, signer))
                 continue
             size += 1
             row = {**pending.row, "position": size, "prev_hash": prev}
@@ -111,29 +141,24 @@ def seal_batch(conn, pendings: list) -> list[tuple[str, dict]]:
             row.update(salt=salt, personal_digest=digest, body_hash=pending.body_hash)
             new_rows.append(row)
             seen[consent_id] = row
-            results[i] = ("new", make_receipt(pending.site_key, row))
+            results[i] = ("new", make_receipt(pending.site_key, row, signer))
             day = row["received_at"].date()
             for dimension, value in pending.tallies:
                 counts[(site_id, day, dimension, value)] += 1
-        conn.execute(
-            update(LogHead).where(LogHead.site_id == site_id).values(size=size, head_hash=prev)
-        )
+        conn.execute(MOVE_HEAD, {"move_site": site_id, "new_size": size, "new_hash": prev})
+        if notary is not None and signer is not None and size:
+            site_key = pendings[indexes[0]].site_key
+            notary.maybe_checkpoint(conn, site_id, site_key, size, prev, signer)
     if new_rows:
-        conn.execute(records.insert(), new_rows)
+        conn.execute(INSERT_RECORDS, new_rows)
     if counts:
         add_tallies(conn, counts)
     return results
 
 
 def add_tallies(conn, counts: Counter) -> None:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(tallies)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["site_id", "day", "dimension", "value"],
-        set_={"count": tallies.c.count + stmt.excluded["count"]},
-    )
     conn.execute(
-        stmt,
+        UPSERT_TALLIES[conn.dialect.name],
         [
             {"site_id": s, "day": d, "dimension": dim, "value": v, "count": n}
             for (s, d, dim, v), n in sorted(counts.items())
@@ -147,9 +172,11 @@ class GroupCommitter:
     def __init__(self, engine, timeout: float = 20.0):
         self.engine = engine
         self.timeout = timeout
+        self.write_lock = write_lock_for(engine)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = None
         self._start_lock = threading.Lock()
+        self.notary = None  # set by services.proofs.init_app: signs receipts, checkpoints
 
     def _ensure_started(self):
         if self._pid == os.getpid():
@@ -177,12 +204,30 @@ class GroupCommitter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.write(batch)
+            try:
+                self.write(batch)
+            except BaseException:  # the writer thread must outlive any one batch
+                log.exception("consent batch of %d failed unexpectedly", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(StorageUnavailable("The consent store failed."))
+
+    def signer(self):
+        """The current signing key, or None (receipts then go unsigned, and the reason is
+        logged: a key problem must not stop consents from being recorded)."""
+        if self.notary is None:
+            return None
+        try:
+            return self.notary.signer()
+        except Exception as exc:
+            log.error("receipts are not signed: %s", exc)
+            return None
 
     def write(self, batch):
+        signer = self.signer()  # before the batch's transaction: it may create the key
         try:
-            with self.engine.begin() as conn:
-                results = seal_batch(conn, [pending for pending, _ in batch])
+            with self.write_lock(), self.engine.begin() as conn:
+                results = seal_batch(conn, [p for p, _ in batch], signer, self.notary)
         except Exception as exc:  # every waiter learns the batch failed; none was committed
             log.warning("consent batch of %d failed: %s", len(batch), exc)
             error = StorageUnavailable("The consent store is unavailable; try again shortly.")

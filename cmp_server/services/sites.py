@@ -285,5 +285,28 @@ def client_config(revision: Revision, site_key: str, regime: str, api: str, gpc:
     }
 
 
+# What the banner never reads: left out of the snippet, where every byte is paid on every
+# page view. `GET /config` keeps the whole document.
+SNIPPET_UNUSED = ("name", "regimes", "consent_lifetime_days")
+
+
+def snippet_config(client: dict) -> dict:
+    """The client configuration as embedded in the snippet: unused and empty values dropped."""
+    config = {k: v for k, v in client["config"].items() if k not in SNIPPET_UNUSED}
+    config["categories"] = [
+        {
+            **{k: v for k, v in category.items() if v != [] or k == "trackers"},
+            "trackers": [
+                {k: v for k, v in tracker.items() if v not in (None, [], "") and k != "domains"}
+                for tracker in category["trackers"]
+            ],
+        }
+        for category in config["categories"]
+    ]
+    snippet = {k: v for k, v in client.items() if k != "revision_hash"}
+    snippet["config"] = config
+    return snippet
+
+
 def revision_count(site: Site) -> int:
     return db.session.scalar(select(func.count()).where(Revision.site_id == site.id))

@@ -14,7 +14,6 @@ const COLORS = {
 let layer; // the open banner or preferences backdrop
 let dialog; // the element with role=dialog inside it
 let lastFocus;
-let onLayerAction;
 
 /** An element with attributes and children (strings become text nodes). */
 function h(tag, attrs, ...kids) {
@@ -48,7 +47,6 @@ function open(el, box, cfg, t, onAction) {
   layer?.remove();
   layer = paint(el, cfg, t.lang_);
   dialog = box;
-  onLayerAction = onAction;
   box.onclick = (e) => {
     const a = e.target.closest('[data-accord-action]');
     if (a) onAction(a.dataset.accordAction);
@@ -71,14 +69,18 @@ export function closeLayer() {
 
 const gpcNote = (cfg, t, gpc) => gpc && cfg.categories.some((c) => c.honor_gpc) && h('p', {}, t('gpc_notice'));
 
-/** The first layer: purpose, policy link, accept / refuse (or the regime's variant) / customize. */
-export function showBanner(cfg, t, regime, gpc, onAction) {
+/**
+ * The first layer: purpose, policy link, accept / refuse (or the regime's variant) /
+ * customize; `note`, if any, is a status line above them (e.g. "your data was erased").
+ */
+export function showBanner(cfg, t, regime, gpc, onAction, note) {
   const el = h(
     'div',
     { ...DIALOG, 'data-accord': 'banner', class: 'acc acc-bar acc-' + (cfg.look?.position || 'bottom'), 'aria-describedby': 'acc-d' },
     h('h2', { id: 'acc-h' }, t('title')),
     h('p', { id: 'acc-d' }, t('description'), link(cfg.privacy_policy_url, t('privacy_policy'))),
     gpcNote(cfg, t, gpc),
+    note && h('p', {}, note),
     h(
       'div',
       { class: 'acc-btns' },
@@ -138,7 +140,7 @@ export function showPreferences(cfg, t, choices, decision, gpc, onAction) {
     h('div', { class: 'acc-btns' }, ['accept_all', 'reject_all', 'save'].map((a) => btn(a, t(a)))),
     decision && [
       h('p', { class: 'acc-cat' }, `${t('consent_id')}: `, h('code', {}, decision.consent_id)),
-      h('div', { class: 'acc-btns' }, btn('download', t('download_history')), btn('withdraw', t('withdraw'))),
+      h('div', { class: 'acc-btns' }, ['download_history', 'withdraw', 'erase'].map((a) => btn(a, t(a)))),
     ],
   );
   open(h('div', { class: 'acc-bd' }, box), box, cfg, t, onAction);
@@ -172,7 +174,7 @@ export function placeholder(cfg, t, key, onAllow) {
 // focusable elements are buttons (the close button, then a row of buttons).
 addEventListener('keydown', (e) => {
   if (!layer) return;
-  if (e.key == 'Escape') onLayerAction('close');
+  if (e.key == 'Escape') dialog.querySelector('.acc-x').click(); // its action: "close"
   if (e.key != 'Tab' || openLayer() == 'banner') return;
   const all = dialog.querySelectorAll('button');
   const at = document.activeElement;

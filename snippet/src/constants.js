@@ -14,8 +14,9 @@ export const REGIMES = ['opt_in', 'opt_out', 'notice'];
 
 // First-party cookie holding the decision (readable by the site's server).
 export const CONSENT_COOKIE = 'accord_consent';
-// localStorage keys: the device id, the queue of unsent decisions, the last receipt.
+// localStorage keys: the device id, the queue of unsent decisions, the receipts
+// ({consent_id: receipt}, oldest first, for the visitor's download).
 export const DEVICE_KEY = 'accord_device';
 export const QUEUE_KEY = 'accord_queue';
-export const RECEIPT_KEY = 'accord_receipt';
+export const RECEIPTS_KEY = 'accord_receipts';
 

@@ -1,8 +1,8 @@
 // The snippet: wires the engine to the page. The server replaces __ACCORD_CONFIG__ with the
 // site's client config (published revision, regime chosen for this visitor, GPC seen, API).
-import { choicesFor, decisionFor, effectiveChoices, needsBanner } from './engine.js';
+import { choicesFor, decisionFor, defaultChoices, effectiveChoices, needsBanner } from './engine.js';
 import { pickLanguage, translator } from './i18n.js';
-import { cookies, deviceId, readDecision, uuid, writeDecision } from './storage.js';
+import { cookies, deviceId, forget, readDecision, uuid, writeDecision } from './storage.js';
 import { transport } from './transport.js';
 import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
 import { blocker, removeRefused } from './blocker.js';
@@ -30,6 +30,7 @@ function apply() {
   block.apply_(choices);
 }
 
+
 function decide(action, wanted) {
   choices = choicesFor(site, action, { regime, wanted, base: choices });
   const made = decisionFor(site, action, choices, {
@@ -51,30 +52,49 @@ function decide(action, wanted) {
   return decision;
 }
 
-// "Download my consent history": the server's records for this device and the last receipt.
+const history = () => `${site.api}/devices/${deviceId()}/consents`;
+
+// "Download my consent history": the server's records for this device, the local decision
+// and every signed receipt the snippet kept.
 async function download() {
   let data = {};
   try {
-    data = await (await fetch(`${site.api}/devices/${deviceId()}/consents`)).json();
+    data = await (await fetch(history())).json();
   } catch (e) {
-    // offline: the local decision and receipt still go into the file
+    // offline: the local decision and receipts still go into the file
   }
   const a = doc.createElement('a');
-  a.href = URL.createObjectURL(new Blob([JSON.stringify({ ...data, decision, receipt: tx.receipt_() })]));
+  a.href = URL.createObjectURL(new Blob([JSON.stringify({ ...data, decision, receipts: tx.receipts_() })]));
   a.download = 'consent-history.json';
   a.click();
 }
 
+// "Erase my data": once the server has erased this device's records, forget the decision,
+// the device id, the queue and the receipts here too; the regime's defaults apply and the
+// banner asks again. If the server cannot be reached, nothing changes.
+async function erase() {
+  if (!(await fetch(history(), { method: 'DELETE' })).ok) return;
+  forget();
+  decision = null;
+  pending = true;
+  choices = defaultChoices(site, regime, gpc);
+  closeLayer();
+  consentModeUpdate(site, choices);
+  apply();
+  banner(t('erased'));
+}
+
 function onAction(action) {
   if (action == 'customize') preferences();
-  else if (action == 'download') download();
+  else if (action == 'download_history') download();
+  else if (action == 'erase') erase();
   else if (action == 'save') decide('custom', toggles());
   // Closing counts as refusal while a decision is awaited; after one it only closes.
   else if (action == 'close') pending ? decide('reject_all') : closeLayer();
   else decide(action);
 }
 
-const banner = () => openLayer() || showBanner(cfg, t, regime, gpc, onAction);
+const banner = (note) => openLayer() || showBanner(cfg, t, regime, gpc, onAction, note);
 const preferences = () =>
   openLayer() == 'preferences' || showPreferences(cfg, t, choices, decision, gpc, onAction);
 

@@ -1,5 +1,5 @@
 // The decision cookie, the device id, and small JSON values in localStorage.
-import { CONSENT_COOKIE, DEVICE_KEY } from './constants.js';
+import { CONSENT_COOKIE, DEVICE_KEY, QUEUE_KEY, RECEIPTS_KEY } from './constants.js';
 
 /** A random (version 4) UUID, also on plain http where crypto.randomUUID is missing. */
 export const uuid = () =>
@@ -55,4 +55,10 @@ export function writeDecision(decision, lifetimeDays) {
 export function deviceId() {
   const stored = readDecision();
   return (stored && stored.device_id) || load(DEVICE_KEY) || uuid();
+}
+
+/** After an erasure: forget the decision, the device id, the queue and the receipts. */
+export function forget() {
+  document.cookie = CONSENT_COOKIE + '=;path=/;max-age=0';
+  for (const key of [DEVICE_KEY, QUEUE_KEY, RECEIPTS_KEY]) save(key, null);
 }

@@ -3,12 +3,13 @@
 // of the same consent_id and body with the same receipt, so re-sending is safe and every
 // decision is recorded exactly once. Failures are retried with backoff, when the browser
 // comes back online, and with sendBeacon when the page is hidden.
-import { QUEUE_KEY, RECEIPT_KEY } from './constants.js';
+import { QUEUE_KEY, RECEIPTS_KEY } from './constants.js';
 import { load, save } from './storage.js';
 
 export function transport(api) {
   const url = api + '/consents';
   const queue = () => load(QUEUE_KEY) || [];
+  const receipts = () => load(RECEIPTS_KEY);
   let busy;
   let delay = 1e3;
 
@@ -22,7 +23,8 @@ export function transport(api) {
         if (res.status == 429 || res.status >= 500) throw 0;
         // 2xx: recorded; 409: recorded before with another body; other 4xx: never will be.
         save(QUEUE_KEY, queue().filter((r) => r.consent_id != record.consent_id));
-        if (res.ok) save(RECEIPT_KEY, await res.json());
+        // Keep the receipt, by consent_id (a replay's receipt is the same one).
+        if (res.ok) save(RECEIPTS_KEY, { ...receipts(), [record.consent_id]: await res.json() });
       }
       delay = 1e3;
     } catch (e) {
@@ -41,6 +43,6 @@ export function transport(api) {
     // The page is going away: hand what is still queued to the browser. It stays queued,
     // so the next page replays it (idempotent) and learns the receipt.
     beacon_: () => queue().forEach((r) => navigator.sendBeacon?.(url, JSON.stringify(r))),
-    receipt_: () => load(RECEIPT_KEY),
+    receipts_: receipts,
   };
 }

@@ -90,3 +90,21 @@ def test_staff_text_cannot_close_the_script(client, make_site):
     assert "</script>" not in body
     assert "\u2028" not in body
     assert script_json({"a": "</script>"}) == '{"a":"\\u003c/script\\u003e"}'
+
+
+def test_the_snippet_carries_only_what_the_banner_reads(client, make_site):
+    site = make_site()
+    embedded = embedded_config(client.get(f"/s/{site.site_key}.js").data, site.site_key)
+    full = client.get(f"/api/v1/sites/{site.site_key}/config").json
+    assert "regimes" not in embedded["config"] and "name" not in embedded["config"]
+    assert "revision_hash" not in embedded
+    assert full["config"]["regimes"] and full["revision_hash"]
+    assert embedded["config"]["texts"] == full["config"]["texts"]
+    pixel = embedded["config"]["categories"][2]["trackers"][0]
+    assert pixel == {
+        "name": "Ad pixel",
+        "provider": "Demo Ads",
+        "kind": "beacon",
+        "purpose": "Counts ad conversions",
+        "duration": "13 months",
+    }

@@ -284,7 +284,7 @@ def test_download_my_history(shop, make_live_site):
     key = make_live_site()
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
-    page.wait_for_function("() => !!localStorage.getItem('accord_receipt')")
+    page.wait_for_function("() => !!localStorage.getItem('accord_receipts')")
     page.evaluate("() => Accord.show('preferences')")
     with page.expect_download() as info:
         page.locator(PREFS).get_by_role("button", name="Download my consent history").click()
@@ -292,4 +292,4 @@ def test_download_my_history(shop, make_live_site):
         history = json.load(f)
     assert history["device_id"] == decision["device_id"]
     assert [c["consent_id"] for c in history["consents"]] == [decision["consent_id"]]
-    assert history["receipt"]["consent_id"] == decision["consent_id"]
+    assert history["receipts"][decision["consent_id"]]["consent_id"] == decision["consent_id"]

@@ -118,7 +118,9 @@ def test_every_decision_is_recorded_with_its_consent_id(shop, make_live_site, li
     assert records[0]["page_url"] == SHOP + "/"
     assert records[0]["regime"] == "opt_in"
     page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
-    receipt = json.loads(page.evaluate("() => localStorage.getItem('accord_receipt')"))
+    receipts = json.loads(page.evaluate("() => localStorage.getItem('accord_receipts')"))
+    assert list(receipts) == [r["consent_id"] for r in records]
+    receipt = receipts[records[1]["consent_id"]]
     assert receipt["consent_id"] == records[1]["consent_id"]
     assert {"received_at", "expires_at", "hash"} <= set(receipt)
 

@@ -1,0 +1,168 @@
+"""The proof bundle: one zip file a DPO can hand to anyone, checkable with no database.
+
+Members:
+  records.ndjson      the exported records (schemas/export.py field list), in position order
+  revisions.json      every banner revision those records reference: canonical JSON and hashes
+  checkpoints.json    signed checkpoints of the log (the stored ones, plus the ones made for
+                      this export: its first record's predecessor and its last record)
+  keys.json           the public keys that signed anything here (accord-keys.json format)
+  manifest.json       what this is, the record range, and SHA-256 and size of every member
+  manifest.sig.json   Ed25519 signature of manifest.json (context "manifest")
+
+Changing any member breaks its hash in the manifest; changing the manifest breaks its
+signature. The keys travel in the bundle for convenience: a verifier should compare their IDs
+with the site's published /.well-known/accord-keys.json (`--trusted-keys`).
+"""
+
+import hashlib
+import json
+import zipfile
+import zlib
+from collections.abc import Iterable
+
+from cmp_server.proof.canonical import canonical_bytes
+from cmp_server.proof.keys import Signer
+
+BUNDLE_FORMAT = "accord-proof-bundle"
+BUNDLE_VERSION = 1
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig.json"
+MEMBERS = ("records.ndjson", "revisions.json", "checkpoints.json", "keys.json")
+
+
+class BundleWriter:
+    """Write a bundle to a path or binary file object; records stream at constant memory."""
+
+    def __init__(self, target):
+        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.members: dict[str, dict] = {}
+
+    def write_lines(self, name: str, lines: Iterable[str]) -> int:
+        """Stream text lines into member `name`; returns how many were written."""
+        digest = hashlib.sha256()
+        size = count = 0
+        with self.zip.open(name, "w", force_zip64=True) as member:
+            buffer = []
+            for line in lines:
+                buffer.append(line)
+                count += 1
+                if len(buffer) >= 2000:
+                    size += self._flush(member, digest, buffer)
+            size += self._flush(member, digest, buffer)
+        self.members[name] = {"sha256": digest.hexdigest(), "size": size}
+        return count
+
+    @staticmethod
+    def _flush(member, digest, buffer) -> int:
+        data = "".join(buffer).encode("utf-8")
+        buffer.clear()
+        digest.update(data)
+        member.write(data)
+        return len(data)
+
+    def write_json(self, name: str, value) -> None:
+        data = json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        self.zip.writestr(name, data)
+        self.members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+    def close(self, manifest: dict, signer: Signer) -> dict:
+        """Write the manifest (with every member's hash) and its signature; returns it."""
+        manifest = {
+            **manifest,
+            "format": BUNDLE_FORMAT,
+            "bundle_version": BUNDLE_VERSION,
+            "members": self.members,
+        }
+        data = canonical_bytes(manifest)
+        self.zip.writestr(MANIFEST, data)
+        signature = {"key_id": signer.key_id, "signature": signer.sign("manifest", data)}
+        self.zip.writestr(SIGNATURE, json.dumps(signature))
+        self.zip.close()
+        return manifest
+
+
+class BundleError(ValueError):
+    """The file is not a readable bundle (the message says why)."""
+
+
+class BundleReader:
+    """Read a bundle. `problems()` checks the container; the rest parses members."""
+
+    def __init__(self, source):
+        try:
+            self.zip = zipfile.ZipFile(source)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise BundleError(f"not a zip file: {exc}") from None
+        names = self.zip.namelist()
+        if len(names) != len(set(names)):
+            raise BundleError("a member appears twice")
+        self.names = set(names)
+        for required in (MANIFEST, SIGNATURE):
+            if required not in self.names:
+                raise BundleError(f"{required} is missing")
+        self.manifest_bytes = self.read(MANIFEST)
+        try:
+            self.manifest = json.loads(self.manifest_bytes)
+            self.signature = json.loads(self.read(SIGNATURE))
+        except ValueError as exc:
+            raise BundleError(f"manifest is not JSON: {exc}") from None
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") != BUNDLE_FORMAT:
+            raise BundleError("not an Accord proof bundle (manifest format)")
+        if self.manifest.get("bundle_version") != BUNDLE_VERSION:
+            raise BundleError(f"unsupported bundle version {self.manifest.get('bundle_version')}")
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error) as exc:
+            raise BundleError(f"{name}: unreadable ({exc})") from None
+
+    def member_problems(self) -> list[str]:
+        """Every member listed, none extra, each with the listed SHA-256 and size."""
+        listed = self.manifest.get("members")
+        if not isinstance(listed, dict):
+            return ["manifest lists no members"]
+        problems = []
+        for name in sorted(self.names - set(listed) - {MANIFEST, SIGNATURE}):
+            problems.append(f"{name}: not listed in the manifest")
+        for name in MEMBERS:
+            if name not in listed:
+                problems.append(f"{name}: not listed in the manifest")
+        for name, expected in sorted(listed.items()):
+            if name not in self.names:
+                problems.append(f"{name}: listed in the manifest but missing")
+                continue
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                with self.zip.open(name) as member:
+                    while chunk := member.read(1 << 20):
+                        digest.update(chunk)
+                        size += len(chunk)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                problems.append(f"{name}: unreadable ({exc})")
+                continue
+            if not isinstance(expected, dict) or (digest.hexdigest(), size) != (
+                expected.get("sha256"),
+                expected.get("size"),
+            ):
+                problems.append(f"{name}: SHA-256 or size differs from the manifest")
+        return problems
+
+    def json_member(self, name: str):
+        try:
+            return json.loads(self.read(name))
+        except ValueError as exc:
+            raise BundleError(f"{name}: not JSON ({exc})") from None
+
+    def iter_records(self) -> Iterable[dict]:
+        try:
+            with self.zip.open("records.ndjson") as member:
+                for number, line in enumerate(member, 1):
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        raise BundleError(f"records.ndjson line {number}: not JSON") from None
+                    yield record
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise BundleError(f"records.ndjson: unreadable ({exc})") from None

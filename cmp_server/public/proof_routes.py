@@ -1,0 +1,48 @@
+"""Public proof routes: the signing keys, and checking a receipt.
+
+Both are read-only for the caller and carry no personal data, so any origin may call them
+(`Access-Control-Allow-Origin: *`): a visitor's receipt can be checked from anywhere.
+"""
+
+from flask import Blueprint, Response, jsonify
+
+from cmp_server.extensions import db
+from cmp_server.public.routes import parse_json_body
+from cmp_server.schemas.receipt import SignedReceiptSchema
+from cmp_server.services import proofs
+
+bp = Blueprint("proof", __name__)
+bp.record_once(lambda state: proofs.init_app(state.app))
+receipt_in = SignedReceiptSchema()
+
+
+def open_cors(response: Response, methods: str) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = methods
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+@bp.get("/.well-known/accord-keys.json")
+def signing_keys():
+    documents = proofs.key_documents()
+    if not documents:  # first start: make the key now so there is one to publish
+        proofs.current_signer()
+        documents = proofs.key_documents()
+    response = jsonify({"keys": documents})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return open_cors(response, "GET")
+
+
+@bp.post("/api/v1/receipts/verify")
+def verify_receipt():
+    body = parse_json_body()
+    receipt_in.load(body)  # shape only: the signature is checked over `body` as sent
+    verdict = proofs.check_receipt(body)
+    db.session.rollback()
+    return open_cors(jsonify(verdict), "POST")
+
+
+@bp.route("/api/v1/receipts/verify", methods=["OPTIONS"])
+def verify_receipt_preflight():
+    return open_cors(Response(status=204), "POST")

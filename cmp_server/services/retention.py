@@ -1,0 +1,150 @@
+"""Erasure and retention that leave the log verifiable, and are themselves in the log.
+
+Erasure (a device's request): the personal columns and salt of its records are cleared; the
+`personal_digest` stays, so every hash still verifies and the tallies are untouched. The
+erasure is appended to the same log as an `entry_type="erasure"` entry whose `choices` name
+the positions erased (`{"17": true, ...}`: the map-of-booleans shape every reader of
+`choices` already handles), with no personal data. Being in the chain, that entry cannot be
+removed or altered unnoticed, and the verifier requires one for every erased record: personal
+data cleared by someone editing the database directly is reported.
+
+Retention (`accord purge`, daily from cron): per site not under legal hold, records whose
+consent has lapsed (`expires_at` passed) and that are older than `Site.retention_days` are
+deleted. Only a prefix of the log can go (positions 1..k, the longest run of such records), so
+what remains is one unbroken chain; a signed checkpoint of size k (reason "purge") anchors it,
+and a `purge` entry in the log records the purge. A record that has not lapsed holds back the
+records after it until it does.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+
+from cmp_server.extensions import db
+from cmp_server.models import ConsentRecord, LogHead, Site
+from cmp_server.models.types import utcnow
+from cmp_server.proof.log import GENESIS_HASH
+from cmp_server.services.consents import ERASED_COLUMNS, PendingConsent
+
+
+def lock_log(conn, site_id: int) -> tuple[int, str]:
+    """Take the site's log lock (the same row lock sealing takes); returns (size, head)."""
+    return conn.execute(
+        update(LogHead)
+        .where(LogHead.site_id == site_id)
+        .values(size=LogHead.size)
+        .returning(LogHead.size, LogHead.head_hash)
+    ).one()
+
+
+def append_entry(conn, site_id: int, entry_type: str, action: str, details: dict, now) -> dict:
+    """Append a non-consent entry (erasure, purge) to the log, in the caller's transaction."""
+    from cmp_server.services.sealing import seal_batch
+
+    site_key = conn.scalar(select(Site.site_key).where(Site.id == site_id))
+    row = {
+        "site_id": site_id,
+        "entry_type": entry_type,
+        "revision": 0,
+        "revision_hash": GENESIS_HASH,
+        "action": action,
+        "choices": details,
+        "allowed_kinds": [],
+        "regime": "none",
+        "gpc": False,
+        "received_at": now,
+        "expires_at": now,
+        **dict.fromkeys(ERASED_COLUMNS[:10]),
+    }
+    [(_, receipt)] = seal_batch(conn, [PendingConsent(site_id, site_key, row, None, [])])
+    return receipt
+
+
+def erase_records(site_id: int, device_id: str, now: datetime | None = None) -> int:
+    """Clear the personal data of a device's records and log the erasure (flushes in the
+    session's transaction; the caller commits). Returns how many records were erased."""
+    now = now or utcnow()
+    conn = db.session.connection()
+    lock_log(conn, site_id)  # first: no record of this device can be sealed meanwhile
+    positions = list(
+        conn.scalars(
+            select(ConsentRecord.position)
+            .where(ConsentRecord.site_id == site_id, ConsentRecord.device_id == device_id)
+            .order_by(ConsentRecord.position)
+        )
+    )
+    if not positions:
+        return 0
+    details = {str(p): True for p in positions}
+    append_entry(conn, site_id, "erasure", "erase", details, now)
+    conn.execute(
+        update(ConsentRecord)
+        .where(ConsentRecord.site_id == site_id, ConsentRecord.position.in_(positions))
+        .values(**dict.fromkeys(ERASED_COLUMNS), erased_at=now)
+    )
+    return len(positions)
+
+
+@dataclass
+class PurgeOutcome:
+    site_key: str
+    deleted: int = 0
+    through_position: int = 0
+    held: bool = False
+
+
+def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -> PurgeOutcome:
+    """Delete the site's expired prefix of the log (see the module docstring). Flushes; the
+    caller commits."""
+    from cmp_server.services import proofs
+
+    outcome = PurgeOutcome(site.site_key)
+    if site.legal_hold:
+        outcome.held = True
+        return outcome
+    now = now or utcnow()
+    cutoff = now - timedelta(days=site.retention_days)
+    signer = None if dry_run else proofs.current_signer()  # before any write (SQLite)
+    conn = db.session.connection()
+    if not dry_run:
+        lock_log(conn, site.id)
+    records = ConsentRecord.__table__.c
+    mine = records.site_id == site.id
+    first = conn.scalar(select(func.min(records.position)).where(mine))
+    if first is None:
+        return outcome
+    keep = conn.scalar(
+        select(func.min(records.position)).where(
+            mine, or_(records.received_at >= cutoff, records.expires_at >= now)
+        )
+    )
+    last = conn.scalar(select(func.max(records.position)).where(mine))
+    through = last if keep is None else keep - 1
+    if through < first:
+        return outcome
+    outcome.deleted = through - first + 1
+    outcome.through_position = through
+    if dry_run:
+        return outcome
+    head = conn.scalar(select(records.record_hash).where(mine, records.position == through))
+    proofs.store_checkpoint(conn, site.id, site.site_key, through, head, signer, "purge", now)
+    conn.execute(delete(ConsentRecord).where(mine, records.position <= through))
+    details = {f"through_{through}": True}
+    append_entry(conn, site.id, "purge", "purge", details, now)
+    return outcome
+
+
+def purge(site_key: str | None = None, dry_run: bool = False) -> list[PurgeOutcome]:
+    """Purge every site (or one); each site in its own transaction, committed here."""
+    query = select(Site).order_by(Site.id)
+    if site_key:
+        query = query.where(Site.site_key == site_key)
+    outcomes = []
+    for site in db.session.scalars(query).all():
+        outcomes.append(purge_site(site, dry_run=dry_run))
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    return outcomes

@@ -1,0 +1,166 @@
+"""Bundles, offline: a good bundle verifies; any change to any member, or to the manifest or
+its signature, is reported; a bundle signed by an untrusted key is flagged."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+
+from cmp_server.proof.bundle import MANIFEST, SIGNATURE, BundleWriter
+from cmp_server.proof.canonical import canonical_json
+from cmp_server.proof.verify import verify_bundle
+from tests.proof.chains import checkpoint, keys_json, make_chain, new_signer
+
+SITE = "site-a"
+REVISION_JSON = canonical_json({"categories": [], "name": "Shop"})
+
+
+def build(records, signer, checkpoints=None, start_hash="0" * 64, revision_json=REVISION_JSON):
+    buffer = io.BytesIO()
+    writer = BundleWriter(buffer)
+    writer.write_lines("records.ndjson", (json.dumps(r) + "\n" for r in records))
+    config_hash = hashlib.sha256(revision_json.encode()).hexdigest()
+    writer.write_json(
+        "revisions.json",
+        [{"revision": 1, "config_hash": config_hash, "canonical_json": revision_json}],
+    )
+    if checkpoints is None:
+        checkpoints = [checkpoint(SITE, records, signer, size=records[-1]["position"])]
+    writer.write_json("checkpoints.json", checkpoints)
+    writer.write_json("keys.json", keys_json(signer))
+    first = records[0]["position"] if records else None
+    writer.close(
+        {
+            "site_key": SITE,
+            "records": {
+                "count": len(records),
+                "first_position": first,
+                "last_position": records[-1]["position"] if records else None,
+                "start_hash": start_hash,
+            },
+        },
+        signer,
+    )
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def records():
+    chain = make_chain(12)
+    for r in chain:
+        r["revision_hash"] = hashlib.sha256(REVISION_JSON.encode()).hexdigest()
+    # rebuild hashes with the real revision hash
+    from tests.proof.chains import make_record
+
+    prev = "0" * 64
+    rebuilt = []
+    for r in chain:
+        record = make_record(SITE, r["position"], prev, revision_hash=r["revision_hash"])
+        rebuilt.append(record)
+        prev = record["record_hash"]
+    return rebuilt
+
+
+def rewrite(data: bytes, name: str, change) -> bytes:
+    """The bundle with member `name` replaced by change(old bytes)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == name else content)
+    return out.getvalue()
+
+
+def test_a_good_bundle_verifies(records):
+    signer = new_signer()
+    report = verify_bundle(io.BytesIO(build(records, signer)))
+    assert report.ok, report.problems
+    assert report.chain.records == 12
+    assert report.key_ids == [signer.key_id]
+    assert "OK" in report.lines()[0]
+
+
+def flip_last_byte(content: bytes) -> bytes:
+    return content[:-2] + bytes([content[-2] ^ 1]) + content[-1:]
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["records.ndjson", "revisions.json", "checkpoints.json", "keys.json", MANIFEST, SIGNATURE],
+)
+def test_any_changed_member_is_reported(records, member):
+    data = rewrite(build(records, new_signer()), member, flip_last_byte)
+    report = verify_bundle(io.BytesIO(data))
+    assert not report.ok
+
+
+def test_a_changed_record_with_a_fixed_manifest_fails_the_signature(records):
+    """Fixing up the manifest hash after editing a record breaks the manifest signature."""
+    signer = new_signer()
+    data = build(records, signer)
+    edited = rewrite(data, "records.ndjson", lambda c: c.replace(b'"custom"', b'"accept_all"', 1))
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(edited)).read(MANIFEST))
+    new_records = zipfile.ZipFile(io.BytesIO(edited)).read("records.ndjson")
+    manifest["members"]["records.ndjson"] = {
+        "sha256": hashlib.sha256(new_records).hexdigest(),
+        "size": len(new_records),
+    }
+    forged = rewrite(edited, MANIFEST, lambda _: canonical_json(manifest).encode())
+    report = verify_bundle(io.BytesIO(forged))
+    assert any("manifest signature" in p for p in report.problems)
+
+
+def test_a_bundle_re_signed_by_another_key_fails_when_keys_are_pinned(records):
+    genuine, forger = new_signer(), new_signer()
+    records[3]["action"] = "accept_all"  # forger rebuilds everything with their own key
+    from tests.proof.chains import make_record
+
+    prev, forged = "0" * 64, []
+    for r in records:
+        record = make_record(SITE, r["position"], prev, revision_hash=r["revision_hash"])
+        forged.append(record)
+        prev = record["record_hash"]
+    data = build(forged, forger)
+    assert verify_bundle(io.BytesIO(data)).ok
+    report = verify_bundle(io.BytesIO(data), trusted_key_ids={genuine.key_id})
+    assert any("trusted" in p for p in report.problems)
+
+
+def test_a_tampered_record_is_named_even_inside_a_consistent_bundle(records):
+    """A bundle built (and signed) over a tampered chain still names the bad record."""
+    records[6]["action"] = "accept_all"
+    report = verify_bundle(io.BytesIO(build(records, new_signer())))
+    assert any("position 7" in p for p in report.problems)
+
+
+def test_a_slice_needs_a_signed_anchor(records):
+    signer = new_signer()
+    tail = records[4:]
+    anchor = checkpoint(SITE, records, signer, size=4)
+    end = checkpoint(SITE, records, signer, size=12)
+    good = build(tail, signer, [anchor, end], start_hash=records[3]["record_hash"])
+    assert verify_bundle(io.BytesIO(good)).ok
+    unanchored = build(tail, signer, [end], start_hash=records[3]["record_hash"])
+    assert any("anchors" in p for p in verify_bundle(io.BytesIO(unanchored)).problems)
+
+
+def test_an_unknown_revision_is_reported(records):
+    other = canonical_json({"categories": [], "name": "Other"})
+    report = verify_bundle(io.BytesIO(build(records, new_signer(), revision_json=other)))
+    assert any("revision 1" in p for p in report.problems)
+
+
+def test_an_extra_member_is_reported(records):
+    data = build(records, new_signer())
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("extra.txt", b"hello")
+    assert any("extra.txt" in p for p in verify_bundle(io.BytesIO(out.getvalue())).problems)
+
+
+def test_not_a_zip_is_reported():
+    report = verify_bundle(io.BytesIO(b"not a zip"))
+    assert report.problems and "zip" in report.problems[0]

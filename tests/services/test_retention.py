@@ -1,0 +1,150 @@
+"""Erasure and retention keep the log verifiable: an erasure clears a device's personal data,
+keeps the tallies, and is itself an entry of the log; the purge removes an expired prefix,
+anchored by a signed checkpoint; a legal hold stops it."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from cmp_server.extensions import db
+from cmp_server.models import Checkpoint, ConsentRecord, ConsentTally, Site
+from cmp_server.models.types import utcnow
+from cmp_server.services import proofs, retention
+from tests.fixtures.factories import consent_body
+
+
+def post(client, site, **overrides):
+    response = client.post(
+        f"/api/v1/sites/{site.site_key}/consents", json=consent_body(**overrides)
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def tallies(site):
+    return dict(
+        db.session.execute(
+            select(ConsentTally.dimension + ":" + ConsentTally.value, ConsentTally.count).where(
+                ConsentTally.site_id == site.id
+            )
+        ).all()
+    )
+
+
+def test_erasure_keeps_the_log_verifiable_and_is_logged(client, make_site):
+    site = make_site()
+    device = consent_body()["device_id"]
+    post(client, site)
+    receipt = post(client, site, device_id=device)
+    post(client, site, device_id=device, action="accept_all")
+    post(client, site)
+    before = tallies(site)
+
+    answer = client.delete(f"/api/v1/sites/{site.site_key}/devices/{device}/consents")
+    assert answer.status_code == 200 and answer.json["erased"] == 2
+    db.session.rollback()
+
+    history = client.get(f"/api/v1/sites/{site.site_key}/devices/{device}/consents")
+    assert history.json["consents"] == []
+    assert tallies(site) == before
+    entry = db.session.scalar(select(ConsentRecord).where(ConsentRecord.entry_type == "erasure"))
+    assert entry.position == 5 and entry.choices == {"2": True, "3": True}
+    assert entry.device_id is None and entry.consent_id is None
+    erased = db.session.scalar(select(ConsentRecord).where(ConsentRecord.position == 2))
+    assert erased.salt is None and erased.erased_at is not None and erased.country is None
+    assert proofs.verify_site_log(site).ok
+    verdict = client.post("/api/v1/receipts/verify", json=receipt).json
+    assert (verdict["valid"], verdict["record"]) == (True, "erased")
+
+
+def test_erasing_an_unknown_device_changes_nothing(client, make_site):
+    site = make_site()
+    post(client, site)
+    answer = client.delete(
+        f"/api/v1/sites/{site.site_key}/devices/{consent_body()['device_id']}/consents"
+    )
+    assert answer.json["erased"] == 0
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 1
+
+
+def seal_in_past(app, site, count, days_ago):
+    from cmp_server.services.consents import prepare_consent
+    from cmp_server.services.lookup import site_state
+    from cmp_server.services.sealing import seal_batch
+    from cmp_server.visitor import VisitorContext
+
+    state = site_state(site.site_key)
+    visitor = VisitorContext("FR", "Firefox", "Linux", "desktop", "192.0.2.0/24", False)
+    now = utcnow() - timedelta(days=days_ago)
+    pendings = []
+    for _ in range(count):
+        body = consent_body("reject_all")
+        body["client_ts"] = None
+        pendings.append(prepare_consent(state, body, visitor, now=now))
+    with db.engine.begin() as conn:
+        seal_batch(conn, pendings, proofs.current_signer())
+
+
+def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, make_site):
+    site = make_site()
+    site.retention_days = 365
+    db.session.commit()
+    seal_in_past(app, site, 4, days_ago=800)
+    seal_in_past(app, site, 2, days_ago=10)
+    before = tallies(site)
+
+    [dry] = retention.purge(site.site_key, dry_run=True)
+    assert (dry.deleted, dry.through_position) == (4, 4)
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 6
+
+    [outcome] = retention.purge(site.site_key)
+    assert (outcome.deleted, outcome.through_position) == (4, 4)
+    positions = db.session.scalars(select(ConsentRecord.position).order_by("position")).all()
+    assert positions == [5, 6, 7]  # 7: the purge entry
+    assert db.session.scalar(select(Checkpoint.reason).where(Checkpoint.size == 4)) == "purge"
+    assert tallies(site) == before
+    result = proofs.verify_site_log(site)
+    assert result.ok, result
+    assert result.first_position == 5
+
+    [again] = retention.purge(site.site_key)
+    assert again.deleted == 0
+
+
+def test_a_purged_log_without_its_anchor_fails(app, make_site):
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    retention.purge(site.site_key)
+    db.session.execute(Checkpoint.__table__.delete().where(Checkpoint.reason == "purge"))
+    db.session.commit()
+    result = proofs.verify_site_log(site)
+    assert not result.ok and result.problem.position == 1
+
+
+def test_records_still_in_force_are_kept(app, make_site):
+    """A record older than the retention period but whose consent has not lapsed stays."""
+    site = make_site()
+    site.retention_days = 1
+    db.session.commit()
+    seal_in_past(app, site, 2, days_ago=5)  # expires in ~177 days
+    [outcome] = retention.purge(site.site_key)
+    assert outcome.deleted == 0
+
+
+def test_a_legal_hold_stops_the_purge(app, make_site):
+    site = make_site()
+    site.retention_days = 30
+    site.legal_hold = True
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    [outcome] = retention.purge()
+    assert outcome.held and outcome.deleted == 0
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 3
+    db.session.get(Site, site.id).legal_hold = False
+    db.session.commit()
+    [outcome] = retention.purge()
+    assert outcome.deleted == 3
+    assert proofs.verify_site_log(site).ok

@@ -1,0 +1,132 @@
+"""Issue 6, point 3: the server fails while the visitor decides (500, 503, a hang, down).
+
+The visitor's choice applies at once whatever the server does (banner closed, granted
+trackers run, cookie written); once the server is back the record arrives exactly once:
+from the same page, from the next page (the queue in localStorage), or by sendBeacon when
+the page is hidden.
+"""
+
+import threading
+
+import pytest
+
+from tests.snippet.conftest import (
+    TRACKERS_HTML,
+    decision_cookie,
+    stored_consents,
+    wait_for_consents,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+BANNER = '[data-accord="banner"]'
+FAULTS = ["500", "503", "hang", "refused", "aborted"]
+
+
+def consents_url(live_server, key):
+    return f"{live_server.url}/api/v1/sites/{key}/consents"
+
+
+class Fault:
+    """A route on the consent POST that fails the way `kind` says; `held` are hung requests."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.attempts = 0
+        self.held = []
+        self.released = threading.Event()
+
+    def __call__(self, route):
+        self.attempts += 1
+        if self.kind in ("500", "503"):
+            headers = {"Retry-After": "1"} if self.kind == "503" else {}
+            route.fulfill(status=int(self.kind), headers=headers, body='{"error": {}}')
+        elif self.kind == "refused":
+            route.abort("connectionrefused")
+        elif self.kind == "aborted":
+            route.abort("connectionaborted")
+        else:  # hang: never answered while the fault lasts
+            self.held.append(route)
+
+    def release(self):
+        """The server is back: hung requests fail now (the browser gives up on them)."""
+        for route in self.held:
+            route.abort("timedout")
+        self.held.clear()
+
+
+def decide_during(shop, live_server, key, kind):
+    page = shop.open(key, TRACKERS_HTML)
+    fault = Fault(kind)
+    page.route(consents_url(live_server, key), fault)
+    page.click(f'{BANNER} [data-accord-action="accept_all"]')
+    # The choice applies at once.
+    assert page.locator(BANNER).count() == 0
+    page.wait_for_function("() => (window.ran || []).length == 3")
+    cookie = decision_cookie(shop)
+    assert cookie["action"] == "accept_all"
+    wait_until(lambda: fault.attempts >= 1, page=page)
+    page.wait_for_timeout(300)
+    assert stored_consents(live_server, key) == []
+    queued = page.evaluate("() => JSON.parse(localStorage.getItem('accord_queue'))")
+    assert [r["consent_id"] for r in queued] == [cookie["consent_id"]]
+    return page, fault, cookie
+
+
+def assert_recorded_once(live_server, key, cookie, page=None):
+    (record,) = wait_for_consents(live_server, key, 1, timeout=15, page=page)
+    assert record["consent_id"] == cookie["consent_id"]
+    assert record["action"] == "accept_all"
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_the_choice_applies_at_once_and_arrives_once_the_server_is_back(
+    shop, make_live_site, live_server, kind
+):
+    key = make_live_site()
+    page, fault, cookie = decide_during(shop, live_server, key, kind)
+    page.unroute(consents_url(live_server, key))
+    fault.release()
+    # The retry (backoff 2 s, then 4 s) sends it from the same page.
+    assert_recorded_once(live_server, key, cookie, page=page)
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    shop.open(key)  # a later page sends nothing again
+    page.wait_for_timeout(300)
+    assert len(stored_consents(live_server, key)) == 1
+
+
+@pytest.mark.parametrize("kind", ["503", "hang"])
+def test_a_reload_replays_the_queued_decision_once(shop, make_live_site, live_server, kind):
+    key = make_live_site()
+    page, fault, cookie = decide_during(shop, live_server, key, kind)
+    fault.release()
+    page.unroute_all(behavior="ignoreErrors")
+    shop.__post_init__()  # the shop's own routes again
+    shop.open(key, TRACKERS_HTML)
+    assert page.locator(BANNER).count() == 0  # the cookie holds the decision
+    assert_recorded_once(live_server, key, cookie, page=page)
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    shop.open(key)
+    page.wait_for_timeout(300)
+    assert len(stored_consents(live_server, key)) == 1
+
+
+@pytest.mark.parametrize("kind", ["500", "aborted"])
+def test_page_hide_sends_the_queued_decision_by_beacon_once(
+    shop, make_live_site, live_server, kind
+):
+    key = make_live_site()
+    page, fault, cookie = decide_during(shop, live_server, key, kind)
+    fault.release()
+    # With request interception on, Chromium drops requests made while a page unloads.
+    page.unroute_all(behavior="ignoreErrors")
+    page.wait_for_timeout(100)  # interception is off in the page before it unloads
+    page.goto("about:blank")  # pagehide: sendBeacon
+    assert_recorded_once(live_server, key, cookie)
+    # The next page replays the still-queued decision: the same receipt, no second record.
+    shop.__post_init__()
+    shop.open(key)
+    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    page.wait_for_timeout(300)
+    assert len(stored_consents(live_server, key)) == 1
