@@ -60,3 +60,7 @@ def _register_optional_blueprints(app):
         from cmp_server.public.demo import bp as demo_bp
 
         app.register_blueprint(demo_bp)
+
+    from cmp_server.admin import register_admin
+
+    register_admin(app)

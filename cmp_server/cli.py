@@ -190,6 +190,9 @@ def register_cli(app):
     app.cli.add_command(site_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo)
+    from cmp_server.cli_admin import token_cli
+
+    app.cli.add_command(token_cli)
     app.cli.add_command(seed)
     from cmp_server.cli_proofs import register as register_proof_commands
 

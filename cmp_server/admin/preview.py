@@ -1,0 +1,136 @@
+"""Preview the draft with the real snippet, and publish it.
+
+The preview page loads the built snippet with the draft as its configuration, from this
+origin and with a CSP nonce. Its decisions go to a sink that records nothing, and its
+client lifetime is 0 days, so no decision is kept in the staff browser and the banner
+shows on every load.
+"""
+
+import hashlib
+import json
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from cmp_server.admin.access import record, requires, site_for, staff
+from cmp_server.admin.blueprint import bp
+from cmp_server.admin.forms import PublishForm
+from cmp_server.admin.publishing import preview, publish
+from cmp_server.admin.security import csp_nonce
+from cmp_server.extensions import csrf, db
+from cmp_server.services import lookup, sites
+from cmp_server.services.errors import ServiceError
+from cmp_server.services.snippet import render_snippet
+from cmp_server.vocabulary import REGIMES
+
+
+def preview_config(site, regime: str) -> dict:
+    snapshot = sites.revision_snapshot(site)
+    published = sites.published_revision(site)
+    number = (published.number if published else 0) + 1
+    return {
+        "site_key": site.site_key,
+        "revision": number,
+        "revision_hash": "preview",
+        "regime": regime,
+        "reconsent_revision": number,
+        "consent_lifetime_days": 0,
+        "gpc": False,
+        "api": url_for("admin.preview_sink_base"),
+        "preview": True,
+        "config": snapshot,
+    }
+
+
+def _regime() -> str:
+    regime = request.args.get("regime", "opt_in")
+    return regime if regime in REGIMES else "opt_in"
+
+
+@bp.get("/sites/<site_key>/preview")
+@requires("preview")
+def site_preview(site_key):
+    site = site_for(site_key)
+    lang = request.args.get("lang") or site.default_language
+    if lang not in site.languages:
+        lang = site.default_language
+    return render_template(
+        "admin/preview.html",
+        site=site,
+        lang=lang,
+        regime=_regime(),
+        regimes=REGIMES,
+        nonce=csp_nonce(),
+    )
+
+
+@bp.get("/sites/<site_key>/preview.js")
+@requires("preview")
+def site_preview_script(site_key):
+    site = site_for(site_key)
+    config = preview_config(site, _regime())
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    rendered = render_snippet(("preview", digest), lambda: config)
+    response = Response(rendered.body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/preview-sink", endpoint="preview_sink_base")
+def preview_sink_base():
+    return Response(status=204)
+
+
+@bp.post("/preview-sink/consents")
+@csrf.exempt
+def preview_sink():
+    """Where the preview's decisions go: answered like a receipt, recorded nowhere."""
+    body = request.get_data(as_text=True)[:65536]
+    try:
+        consent_id = json.loads(body).get("consent_id")
+    except (ValueError, AttributeError):
+        consent_id = None
+    return {"preview": True, "recorded": False, "consent_id": consent_id}, 201
+
+
+@bp.route("/sites/<site_key>/publish", methods=["GET", "POST"])
+@requires("publish")
+def site_publish(site_key):
+    site = site_for(site_key)
+    form = PublishForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            revision = publish(
+                site,
+                requires_reconsent=True if form.requires_reconsent.data else None,
+                published_by=staff().email,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            if exc.code == "not_compliant":
+                form.form_errors.append("Publishing is refused: fix the problems listed below.")
+            else:
+                form.form_errors.append(exc.message)
+            status = 400
+        else:
+            record(
+                "site.publish",
+                site_key=site.site_key,
+                target=f"revision {revision.number}",
+                details={
+                    "revision": revision.number,
+                    "config_hash": revision.config_hash,
+                    "requires_reconsent": revision.requires_reconsent,
+                    "reasons": revision.reconsent_reasons,
+                },
+            )
+            db.session.commit()
+            lookup.forget_site(site.site_key)
+            flash(f"Revision {revision.number} is live.", "success")
+            return redirect(url_for("admin.site_overview", site_key=site.site_key))
+    elif request.method == "POST":
+        status = 400
+    check = preview(site)
+    if request.method == "GET":
+        form.requires_reconsent.data = check.requires_reconsent
+    return render_template("admin/publish.html", site=site, form=form, check=check), status

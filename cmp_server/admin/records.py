@@ -1,0 +1,126 @@
+"""Finding and showing consent records (the proofs) for the DPO: search, one record with
+the revision texts the visitor saw, and whether it verifies."""
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+
+from cmp_server.extensions import db
+from cmp_server.models import ConsentRecord, Revision, Site
+from cmp_server.services import proofs
+from cmp_server.services.errors import NotFound
+
+FIELDS = (
+    "position",
+    "consent_id",
+    "device_id",
+    "entry_type",
+    "revision",
+    "revision_hash",
+    "action",
+    "choices",
+    "allowed_kinds",
+    "regime",
+    "gpc",
+    "language",
+    "page_url",
+    "country",
+    "browser",
+    "os",
+    "device_type",
+    "ip_truncated",
+    "client_ts",
+    "received_at",
+    "expires_at",
+    "prev_hash",
+    "record_hash",
+    "personal_digest",
+    "erased_at",
+)
+
+
+def record_dict(record: ConsentRecord) -> dict:
+    """Every stored column a reader may see (the salt and body hash are internal)."""
+    out = {}
+    for name in FIELDS:
+        value = getattr(record, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def search_records(
+    site: Site,
+    consent_id: str | None = None,
+    device_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[ConsentRecord], bool]:
+    """A page of the site's records, newest first, and whether there is another page."""
+    query = select(ConsentRecord).where(ConsentRecord.site_id == site.id)
+    if consent_id:
+        query = query.where(ConsentRecord.consent_id == consent_id.strip().lower())
+    if device_id:
+        query = query.where(ConsentRecord.device_id == device_id.strip().lower())
+    if since:
+        query = query.where(ConsentRecord.received_at >= since)
+    if until:
+        query = query.where(ConsentRecord.received_at < until)
+    query = query.order_by(ConsentRecord.position.desc()).offset((page - 1) * per_page)
+    rows = list(db.session.scalars(query.limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page
+
+
+def get_record(site: Site, position: int) -> ConsentRecord:
+    record = db.session.scalar(
+        select(ConsentRecord).where(
+            ConsentRecord.site_id == site.id, ConsentRecord.position == position
+        )
+    )
+    if record is None:
+        raise NotFound(
+            f"Site {site.site_key!r} has no record at position {position}.", code="unknown_record"
+        )
+    return record
+
+
+def revision_seen(site: Site, record: ConsentRecord) -> dict | None:
+    """What the visitor was shown: the revision's texts and purposes in their language."""
+    revision = db.session.scalar(
+        select(Revision).where(Revision.site_id == site.id, Revision.number == record.revision)
+    )
+    if revision is None:
+        return None
+    config = json.loads(revision.canonical_json)
+    language = record.language if record.language in config["texts"] else config["default_language"]
+    return {
+        "number": revision.number,
+        "config_hash": revision.config_hash,
+        "hash_matches": revision.config_hash == record.revision_hash,
+        "published_at": revision.published_at.isoformat(),
+        "language": language,
+        "texts": config["texts"].get(language, {}),
+        "categories": [
+            {
+                "key": c["key"],
+                "required": c["required"],
+                "label": c["labels"].get(language) or next(iter(c["labels"].values()), {}),
+                "trackers": c["trackers"],
+            }
+            for c in config["categories"]
+        ],
+    }
+
+
+def verify_record(site: Site, record: ConsentRecord) -> dict:
+    """Whether the record's hash is right and it links to the record before it (the proof
+    package's check of one record): {"ok", "checks": [{"name", "ok", "detail"}]}."""
+    return proofs.verify_record(site, record)
+
+
+def verify_log(site: Site) -> dict:
+    """The whole live log of the site, checked by the proof package: {"ok", "checked",
+    "first_bad_position", "problem", ...}."""
+    return proofs.verify_site(site)

@@ -1,0 +1,65 @@
+"""`accord token …`: admin API tokens from the command line (audited, channel "cli")."""
+
+import click
+
+from cmp_server.extensions import db
+from cmp_server.services import audit, staff, tokens
+
+token_cli = click.Group("token", help="Create, list and revoke admin API tokens.")
+
+
+def _user(email: str):
+    user = staff.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No staff account has the email {email!r}.")
+    return user
+
+
+@token_cli.command("create")
+@click.option("--email", required=True, help="The owner; the token acts with their role.")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def token_create(email, name):
+    """Create a token and print it once (only its SHA-256 is stored)."""
+    user = _user(email)
+    if not user.active:
+        raise click.ClickException(f"The account {user.email} is inactive.")
+    token, plain = tokens.create_token(user, name)
+    audit.record_event(
+        "cli",
+        "cli",
+        "token.create",
+        target=token.prefix,
+        details={"name": token.name, "owner": user.email},
+    )
+    db.session.commit()
+    click.echo(plain)
+    click.echo(f"Token for {user.email} ({user.role}); it will not be shown again.", err=True)
+
+
+@token_cli.command("list")
+@click.option("--email", help="Only this owner's tokens.")
+def token_list(email):
+    """List tokens (prefix, owner, state); never the secrets."""
+    for token in tokens.list_tokens(_user(email) if email else None):
+        state = "revoked" if token.revoked_at else "active"
+        used = token.last_used_at.isoformat() if token.last_used_at else "never used"
+        click.echo(
+            f"{token.id}\t{token.prefix}…\t{token.user.email}\t{state}\t{used}\t{token.name}"
+        )
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id):
+    """Revoke the token with this id (see `accord token list`)."""
+    from cmp_server.services.errors import ServiceError
+
+    try:
+        token = tokens.revoke_token(tokens.get_token(token_id))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    audit.record_event(
+        "cli", "cli", "token.revoke", target=token.prefix, details={"owner": token.user.email}
+    )
+    db.session.commit()
+    click.echo(f"Revoked {token.prefix}….")

@@ -1,0 +1,195 @@
+"""Schemas of the admin JSON API: query strings and bodies in, resources out.
+
+Every input schema rejects unknown fields (marshmallow's default), so a typo in a query
+parameter is a 400 naming it rather than a silently ignored filter.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from cmp_server.vocabulary import ROLES
+
+SITE_KEYS = fields.List(
+    fields.String(validate=validate.Length(1, 32)),
+    allow_none=True,
+    metadata={"description": "the sites this account may see; null means every site"},
+)
+
+
+class PeriodQuerySchema(Schema):
+    since = fields.Date(load_default=None, metadata={"description": "first day (inclusive)"})
+    until = fields.Date(load_default=None, metadata={"description": "last day (inclusive)"})
+
+
+class ConsentQuerySchema(Schema):
+    consent_id = fields.UUID(load_default=None)
+    device_id = fields.UUID(load_default=None)
+    since = fields.DateTime(load_default=None, metadata={"description": "received at or after"})
+    until = fields.DateTime(load_default=None, metadata={"description": "received before"})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+class ExportQuerySchema(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "ndjson"]))
+    since = fields.DateTime(load_default=None)
+    until = fields.DateTime(load_default=None)
+
+
+class AuditQuerySchema(Schema):
+    actor = fields.String(load_default=None, validate=validate.Length(max=320))
+    action = fields.String(load_default=None, validate=validate.Length(max=64))
+    site = fields.String(load_default=None, validate=validate.Length(max=32))
+    since = fields.DateTime(load_default=None)
+    until = fields.DateTime(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class PublishInSchema(Schema):
+    requires_reconsent = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "force re-consent; null lets the widening rules decide"},
+    )
+
+
+class RetentionSchema(Schema):
+    retention_days = fields.Integer(strict=True, required=True, validate=validate.Range(1, 36500))
+    legal_hold = fields.Boolean(load_default=False)
+
+
+class RevisionSchema(Schema):
+    number = fields.Integer()
+    config_hash = fields.String()
+    requires_reconsent = fields.Boolean()
+    reconsent_reasons = fields.String()
+    published_at = fields.DateTime()
+    published_by = fields.String(allow_none=True)
+
+
+class ProblemSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    source = fields.String()
+
+
+class ChangeSchema(Schema):
+    path = fields.String()
+    kind = fields.String(validate=validate.OneOf(["added", "removed", "changed"]))
+    before = fields.String(allow_none=True)
+    after = fields.String(allow_none=True)
+
+
+class PublishPreviewSchema(Schema):
+    published_revision = fields.Integer(allow_none=True)
+    next_revision = fields.Integer()
+    requires_reconsent = fields.Boolean()
+    reconsent_reasons = fields.List(fields.String())
+    changes = fields.List(fields.Nested(ChangeSchema))
+    problems = fields.List(fields.Nested(ProblemSchema))
+    publishable = fields.Boolean()
+
+
+class StatsSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+    total = fields.Integer()
+    actions = fields.Dict(keys=fields.String(), values=fields.Integer())
+    consent_rates = fields.Dict()
+    breakdowns = fields.Dict()
+    days = fields.List(fields.Dict())
+
+
+class ConsentRecordOutSchema(Schema):
+    position = fields.Integer()
+    consent_id = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    entry_type = fields.String()
+    revision = fields.Integer()
+    revision_hash = fields.String()
+    action = fields.String()
+    choices = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    allowed_kinds = fields.List(fields.String())
+    regime = fields.String()
+    gpc = fields.Boolean()
+    language = fields.String(allow_none=True)
+    page_url = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    browser = fields.String(allow_none=True)
+    os = fields.String(allow_none=True)
+    device_type = fields.String(allow_none=True)
+    ip_truncated = fields.String(allow_none=True)
+    client_ts = fields.String(allow_none=True)
+    received_at = fields.String()
+    expires_at = fields.String()
+    prev_hash = fields.String()
+    record_hash = fields.String()
+    personal_digest = fields.String()
+    erased_at = fields.String(allow_none=True)
+
+
+class ConsentPageSchema(Schema):
+    page = fields.Integer()
+    has_next = fields.Boolean()
+    records = fields.List(fields.Nested(ConsentRecordOutSchema))
+
+
+class AuditEventSchema(Schema):
+    at = fields.String()
+    actor = fields.String()
+    via = fields.String()
+    action = fields.String()
+    site_key = fields.String(allow_none=True)
+    target = fields.String(allow_none=True)
+    details = fields.Dict()
+    ip_truncated = fields.String(allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    page = fields.Integer()
+    has_next = fields.Boolean()
+    events = fields.List(fields.Nested(AuditEventSchema))
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()
+    site_keys = SITE_KEYS
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class UserCreateSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(3, 320))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(12, 1000))
+    site_keys = fields.List(
+        fields.String(validate=validate.Length(1, 32)), load_default=None, allow_none=True
+    )
+
+
+class UserUpdateSchema(Schema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    site_keys = fields.List(fields.String(validate=validate.Length(1, 32)), allow_none=True)
+    active = fields.Boolean()
+    password = fields.String(load_only=True, validate=validate.Length(12, 1000))
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    owner = fields.Function(lambda t: t.user.email)
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(load_default="", validate=validate.Length(0, 100))
+
+
+class TokenCreatedSchema(TokenSchema):
+    token = fields.String(metadata={"description": "the secret, shown only in this answer"})
