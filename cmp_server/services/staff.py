@@ -42,9 +42,7 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(
-    email: str, role: str, password: str, site_keys: list[str] | None = None
-) -> User:
+def create_user(email: str, role: str, password: str, site_keys: list[str] | None = None) -> User:
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise InvalidInput(f"{email!r} is not an email address.", fields={"email": ["not valid"]})
