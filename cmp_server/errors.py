@@ -7,7 +7,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from cmp_server.services.errors import ServiceError, StorageUnavailable
@@ -89,6 +89,28 @@ def handle_database_error(exc: DBAPIError):
     return _page(503, message)
 
 
+def handle_data_error(exc: DataError):
+    """The database refused a value (a NUL character, a string too long for its column):
+    the input is at fault, not the storage."""
+    from cmp_server.extensions import db
+
+    db.session.rollback()
+    message = "A value cannot be stored (a NUL character, or text that is too long)."
+    if wants_json():
+        return error_response(400, "invalid", message)
+    return _page(400, message)
+
+
+def handle_integrity_error(exc: IntegrityError):
+    from cmp_server.extensions import db
+
+    db.session.rollback()
+    message = "This conflicts with something that already exists."
+    if wants_json():
+        return error_response(409, "conflict", message)
+    return _page(409, message)
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     if wants_json():
@@ -102,4 +124,6 @@ def register_error_handlers(app):
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)

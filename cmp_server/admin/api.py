@@ -186,7 +186,7 @@ def consent_search(site_key):
     }
 
 
-@api_bp.get("/sites/<site_key>/consents/<int:position>")
+@api_bp.get("/sites/<site_key>/consents/<int(max=9223372036854775807):position>")
 @requires("proofs")
 def consent_get(site_key, position):
     site = site_for(site_key)
@@ -262,7 +262,7 @@ def user_create():
     return user_out.dump(user), 201
 
 
-@api_bp.patch("/users/<int:user_id>")
+@api_bp.patch("/users/<int(max=2147483647):user_id>")
 @requires("staff")
 def user_update(user_id):
     user = staff_service.get_user(user_id)
@@ -302,7 +302,7 @@ def token_create():
     return {**token_out.dump(token), "token": plain}, 201
 
 
-@api_bp.delete("/tokens/<int:token_id>")
+@api_bp.delete("/tokens/<int(max=2147483647):token_id>")
 @requires("own_tokens")
 def token_revoke(token_id):
     token = tokens.get_token(token_id)

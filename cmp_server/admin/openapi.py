@@ -219,6 +219,10 @@ def add_admin_paths(spec: APISpec) -> None:
                 (400,),
                 PROOFS,
                 params=_query(schemas.AuditQuerySchema),
+                content={
+                    **_json("AdminAuditPage"),
+                    "text/csv": {"schema": {"type": "string"}},
+                },
             ),
         },
         "/users": {

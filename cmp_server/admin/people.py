@@ -50,7 +50,7 @@ def users():
     return render_template("admin/users.html", users=staff_service.list_users(), form=form), status
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @requires("staff")
 def user_edit(user_id):
     user = staff_service.get_user(user_id)
@@ -101,7 +101,7 @@ def api_tokens():
     )
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<int(max=2147483647):token_id>/revoke")
 @requires("own_tokens")
 def token_revoke(token_id):
     token = tokens.get_token(token_id)

@@ -35,7 +35,7 @@ def site_proofs(site_key):
     )
 
 
-@bp.get("/sites/<site_key>/proofs/<int:position>")
+@bp.get("/sites/<site_key>/proofs/<int(max=9223372036854775807):position>")
 @requires("proofs")
 def proof_record(site_key, position):
     site = site_for(site_key)

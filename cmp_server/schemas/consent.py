@@ -37,6 +37,8 @@ class ConsentInSchema(Schema):
     def check_page_url(self, value, data_key, **kwargs):
         if value and not value.startswith(("http://", "https://")):
             raise ValidationError("must be an http(s) URL")
+        if value and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValidationError("must not contain control characters")
 
     @post_load
     def normalise(self, data, **kwargs):

@@ -229,6 +229,10 @@ class GroupCommitter:
             with self.write_lock(), self.engine.begin() as conn:
                 results = seal_batch(conn, [p for p, _ in batch], signer, self.notary)
         except Exception as exc:  # every waiter learns the batch failed; none was committed
+            if len(batch) > 1:  # one bad record must not fail the others: try each alone
+                for item in batch:
+                    self.write([item])
+                return
             log.warning("consent batch of %d failed: %s", len(batch), exc)
             error = StorageUnavailable("The consent store is unavailable; try again shortly.")
             for _, future in batch:

@@ -284,3 +284,10 @@ def test_errors_reach_an_allowed_origin_with_cors_headers(client, make_site):
     assert conflict.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     refused = post(client, site.site_key, {"bad": True}, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_a_nul_character_is_bad_input_not_a_storage_failure(client, make_site):
+    site = make_site()
+    response = post(client, site.site_key, consent_body(page_url="https://shop.example/\u0000"))
+    assert response.status_code == 400
+    assert "page_url" in response.json["error"]["fields"]

@@ -128,3 +128,30 @@ def test_a_failed_batch_answers_every_waiter_with_503(app, make_site):
         assert exc.status == 503
     else:
         raise AssertionError("a batch on an unreachable database must fail")
+
+
+def test_a_record_the_database_refuses_fails_alone(app, make_site):
+    """One poisoned consent in a batch (here a NUL byte, which PostgreSQL refuses) fails
+    alone: the others in its batch are still sealed and answered."""
+    from concurrent.futures import Future
+
+    from cmp_server.services.errors import StorageUnavailable
+
+    site = make_site()
+    good = [pending_for(site) for _ in range(3)]
+    bad = pending_for(site)
+    bad.row["page_url"] = "https://shop.example/\x00"
+    committer = GroupCommitter(db.engine)
+    batch = [(p, Future()) for p in [good[0], bad, good[1], good[2]]]
+    committer.write(batch)
+    outcomes = []
+    for _, future in batch:
+        try:
+            outcomes.append(future.result(5)[0])
+        except StorageUnavailable:
+            outcomes.append("failed")
+    if db.engine.dialect.name == "postgresql":
+        assert outcomes == ["new", "failed", "new", "new"]
+    else:
+        assert outcomes == ["new"] * 4
+    assert_chain_is_whole(site)
