@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database  # noqa: E402
+from bench.common import seeded_database  # noqa: E402
 
 
 def rate(n, seconds):
@@ -35,10 +35,9 @@ def run(backend: str, records: int) -> None:
     from cmp_server import create_app
     from cmp_server.extensions import db
     from cmp_server.proof.verify import personal_bytes, public_bytes, verify_bundle
-    from cmp_server.services import exports, lookup, proofs, sites
-    from cmp_server.services.seeding import seed_consents
+    from cmp_server.services import exports, proofs, sites
 
-    with database(backend) as url, tempfile.TemporaryDirectory() as tmp:
+    with seeded_database(backend, records) as (url, site_key), tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
                 "DATABASE_URL": url,
@@ -49,20 +48,8 @@ def run(backend: str, records: int) -> None:
         )
         with app.app_context():
             upgrade()
-            site = sites.import_site(sites.demo_site_config(["https://shop.example"]))
-            sites.publish_revision(site, published_by="bench")
-            db.session.commit()
-            lookup.forget_site()
-            started = time.perf_counter()
-            done = [0]
-
-            def progress(n):
-                done[0] += n
-                if done[0] % 100_000 < n:
-                    print(f"  seeded {done[0]:,}", file=sys.stderr, end="\r")
-
-            seed_consents(site.site_key, records, batch=5000, progress=progress)
-            print(f"{backend}: seeded {records:,} records in {time.perf_counter() - started:.1f} s")
+            site = sites.get_site(site_key)
+            print(f"{backend}: {records:,} records (seeded by the same code that seals consents)")
 
             t = time.perf_counter()
             n = sum(1 for _ in exports.verify_rows(site.id))

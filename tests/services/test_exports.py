@@ -198,3 +198,29 @@ def test_a_bundle_of_a_tampered_log_names_the_record(client, make_site, tmp_path
     db.session.commit()
     report = verify_bundle(str(tmp_path / "after.zip"))
     assert any("position 2" in p for p in report.problems)
+
+
+def test_csv_holds_the_same_values_as_ndjson(client, make_site, runner):
+    """CSV spells each exported value one way: empty for null, true/false, canonical JSON
+    for choices and kinds, the text otherwise — field for field the NDJSON record."""
+    site = make_site()
+    post_many(client, site, 4)
+    client.delete(
+        f"/api/v1/sites/{site.site_key}/devices/{next(exports.iter_records(site.id))['device_id']}"
+        "/consents"
+    )
+    rows = list(csv.DictReader(io.StringIO("".join(exports.stream_csv(site)))))
+    records = [json.loads(line) for line in "".join(exports.stream_ndjson(site)).splitlines()]
+    assert len(rows) == len(records) == 5  # four consents and the erasure entry
+
+    def spelled(value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dict | list):
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return str(value)
+
+    for row, record in zip(rows, records, strict=True):
+        assert row == {field: spelled(value) for field, value in record.items()}
