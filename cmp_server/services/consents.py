@@ -16,6 +16,7 @@ from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
 from cmp_server.models.types import utcnow
 from cmp_server.proof.canonical import fast_canonical_bytes
+from cmp_server.proof.log import PERSONAL_FIELDS
 from cmp_server.services.errors import Conflict, InvalidInput
 from cmp_server.services.lookup import RevisionRules, SiteState, revision_rules
 from cmp_server.services.sites import regime_for
@@ -152,20 +153,9 @@ def device_history(site_id: int, device_id: str) -> list[ConsentRecord]:
     )
 
 
-ERASED_COLUMNS = (
-    "consent_id",
-    "device_id",
-    "language",
-    "page_url",
-    "country",
-    "browser",
-    "os",
-    "device_type",
-    "ip_truncated",
-    "client_ts",
-    "salt",
-    "body_hash",
-)
+# Erasure clears every personal field that is hashed (PERSONAL_FIELDS), the salt that hides
+# them, and the body hash kept for idempotency; personal_digest stays so the chain verifies.
+ERASED_COLUMNS = (*PERSONAL_FIELDS, "salt", "body_hash")
 
 
 def erase_device(site_id: int, device_id: str, now: datetime | None = None) -> int:

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, or_, select, update
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, LogHead, Site
 from cmp_server.models.types import utcnow
-from cmp_server.proof.log import GENESIS_HASH
+from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS
 from cmp_server.services.consents import ERASED_COLUMNS, PendingConsent
 
 
@@ -55,7 +55,7 @@ def append_entry(conn, site_id: int, entry_type: str, action: str, details: dict
         "gpc": False,
         "received_at": now,
         "expires_at": now,
-        **dict.fromkeys(ERASED_COLUMNS[:10]),
+        **dict.fromkeys(PERSONAL_FIELDS),
     }
     [(_, receipt)] = seal_batch(conn, [PendingConsent(site_id, site_key, row, None, [])])
     return receipt
