@@ -13,7 +13,7 @@ BENCHES = [
     ("consent_bench.py", ["--seconds", "5"] if QUICK else []),
     ("load_bench.py", ["--seconds", "10"] if QUICK else []),
     ("snippet_bench.py", ["--loads", "10"] if QUICK else []),
-    ("dashboard_bench.py", ["--records", "100000"] if QUICK else []),
+    ("dashboard_bench.py", ["--records", "100000", "--runs", "10"] if QUICK else []),
     ("export_bench.py", ["--records", "100000"] if QUICK else []),
     ("verify_bench.py", ["--records", "100000"] if QUICK else []),
 ]
