@@ -40,7 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     extensions.csrf.exempt(proof_bp)
     app.register_blueprint(proof_bp)
-    _register_optional_blueprints(app)
+    from cmp_server.public.demo import bp as demo_bp
+
+    app.register_blueprint(demo_bp)
+    from cmp_server.admin import register_admin
+
+    register_admin(app)
 
     from cmp_server.errors import register_error_handlers
 
@@ -50,17 +55,3 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
-
-
-def _register_optional_blueprints(app):
-    """Blueprints of the demo and the admin console."""
-    import importlib.util
-
-    if importlib.util.find_spec("cmp_server.public.demo"):
-        from cmp_server.public.demo import bp as demo_bp
-
-        app.register_blueprint(demo_bp)
-
-    from cmp_server.admin import register_admin
-
-    register_admin(app)

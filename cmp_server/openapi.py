@@ -1,11 +1,11 @@
 """The OpenAPI document of the public and admin JSON API, generated from the schemas."""
 
-import importlib
 from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from cmp_server.admin.openapi import add_admin_paths
 from cmp_server.schemas.consent import (
     ConsentInSchema,
     DeviceHistorySchema,
@@ -13,14 +13,10 @@ from cmp_server.schemas.consent import (
     ReceiptSchema,
 )
 from cmp_server.schemas.error import ErrorSchema
+from cmp_server.schemas.receipt import ReceiptVerdictSchema, SignedReceiptSchema
 from cmp_server.schemas.site import SiteConfigSchema
 
 SITE_KEY = {"name": "site_key", "in": "path", "required": True, "schema": {"type": "string"}}
-# Modules that document their own blueprints' paths.
-EXTENSIONS = (
-    ("cmp_server.public.proof_openapi", "add_proof_paths"),
-    ("cmp_server.admin.openapi", "add_admin_paths"),
-)
 DEVICE_ID = {
     "name": "device_id",
     "in": "path",
@@ -124,6 +120,41 @@ def add_public_paths(spec: APISpec) -> None:
     )
 
 
+def add_proof_paths(spec: APISpec) -> None:
+    spec.path(
+        path="/.well-known/accord-keys.json",
+        operations={
+            "get": {
+                "summary": "The public keys that sign receipts and checkpoints",
+                "responses": {
+                    "200": {
+                        "description": "keys with their ids, algorithm and validity",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/receipts/verify",
+        operations={
+            "post": {
+                "summary": "Check a receipt's signature and that its record is in the log",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "SignedReceipt"}},
+                },
+                "responses": {
+                    "200": json_body("ReceiptVerdict", "the verdict"),
+                    "400": error("not a receipt"),
+                    "413": error("body over 64 KiB"),
+                    "415": error("not JSON"),
+                },
+            }
+        },
+    )
+
+
 @cache
 def openapi_document() -> dict:
     spec = APISpec(
@@ -139,11 +170,9 @@ def openapi_document() -> dict:
     spec.components.schema("DeviceHistory", schema=DeviceHistorySchema)
     spec.components.schema("Erasure", schema=ErasureSchema)
     spec.components.schema("SiteConfig", schema=SiteConfigSchema)
+    spec.components.schema("SignedReceipt", schema=SignedReceiptSchema)
+    spec.components.schema("ReceiptVerdict", schema=ReceiptVerdictSchema)
     add_public_paths(spec)
-    for module, function in EXTENSIONS:
-        try:
-            paths = importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue
-        getattr(paths, function)(spec)
+    add_proof_paths(spec)
+    add_admin_paths(spec)
     return spec.to_dict()
