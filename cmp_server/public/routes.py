@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +22,9 @@ JSON_TYPES = ("application/json", "text/plain")
 
 
 def api_base(site_key: str) -> str:
-    return url_for("public.site_config", site_key=site_key, _external=True).rsplit("/", 1)[0]
+    """The site's public API root as the browser must call it (scheme and host as seen
+    through trusted proxies)."""
+    return f"{request.url_root}api/v1/sites/{site_key}"
 
 
 def visitor_config(state: lookup.SiteState) -> tuple[tuple, callable]:
@@ -85,6 +87,7 @@ def script_error(message: str) -> Response:
 
 
 @bp.get("/s/<site_key>.js")
+@limiter.exempt  # served from memory on every page view, usually through a CDN
 def snippet(site_key):
     try:
         state = lookup.site_state(site_key)
