@@ -308,13 +308,15 @@ def check_receipt(receipt: dict) -> dict:
     return {"valid": valid, "signature": signature, "record": record, "message": message}
 
 
-def verify_site_log(site, progress=None):
+def verify_site_log(site, progress=None, split=None):
     """Check a site's whole live log, streaming in position order (proof/verify.py): every
     record, every stored checkpoint's signature and hash, the head, the purge anchor, and that
-    every erasure was logged. Returns a ChainResult naming the first bad record."""
+    every erasure was logged. Returns a ChainResult naming the first bad record. A long log is
+    checked in two halves on two cores (`split` forces it on or off)."""
     from cmp_server.models import ConsentRecord
     from cmp_server.proof.checkpoints import checkpoint_problem
     from cmp_server.proof.verify import ChainResult, ChainVerifier, Problem, checkpoint_map
+    from cmp_server.services import split_verify
     from cmp_server.services.exports import verify_rows
 
     keys = public_keys()
@@ -346,11 +348,12 @@ def verify_site_log(site, progress=None):
         return ChainResult(ok=False, problem=Problem(1, reason))
     checkable = {s: h for s, h in anchors.items() if s >= start}
     verifier = ChainVerifier(site.site_key, start, start_hash or GENESIS_HASH, checkable)
-    rows = verify_rows(site.id, first)
-    if progress is None:
-        verifier.feed(rows)
+    if split if split is not None else split_verify.should_split(size - start + 1):
+        split_verify.feed_in_two(verifier, site.id, start, size, progress)
+    elif progress is None:
+        verifier.feed(verify_rows(site.id, first))
     else:
-        verifier.feed(_counting(rows, progress))
+        verifier.feed(_counting(verify_rows(site.id, first), progress))
     result = verifier.finish(size, head, require_logged_erasures=True)
     result.checkpoints_matched += 1 if start > 1 else 0
     return result
