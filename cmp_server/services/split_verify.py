@@ -14,6 +14,9 @@ from cmp_server.services.exports import stream_rows
 
 # Below this many records one pass is faster than starting a process.
 SPLIT_MIN_RECORDS = 200_000
+# A forked child that has not answered by then (a lock copied mid-use by the fork, say) is
+# given up, and this process checks the second half itself.
+CHILD_TIMEOUT = 600
 
 
 def should_split(records: int) -> bool:
@@ -63,9 +66,17 @@ def feed_in_two(verifier: ChainVerifier, site_id: int, start: int, size: int, pr
     try:
         rows = stream_rows(site_id, VERIFY_COLUMNS, first=start, last=middle - 1, canonical=True)
         verifier.feed(rows)
-        second = receiver.recv()
+        second = receiver.recv() if receiver.poll(CHILD_TIMEOUT) else None
+    except EOFError:  # the child died without an answer
+        second = None
     finally:
-        child.join(30)
+        child.join(1)
+        if child.is_alive():
+            child.kill()
+    if second is None:  # no second core after all: finish in this process
+        if verifier.result.ok:
+            verifier.feed(stream_rows(site_id, VERIFY_COLUMNS, first=middle, canonical=True))
+        return
     if progress:
         progress(verifier.result.records + second["records"])
     if not verifier.result.ok:

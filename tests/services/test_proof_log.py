@@ -224,3 +224,19 @@ def test_a_log_head_update_is_a_lock_not_a_change(app, make_site):
     db.session.execute(update(LogHead).values(size=LogHead.size))
     db.session.commit()
     assert verify(site).ok
+
+
+def test_a_split_verification_finishes_alone_when_the_child_fails(client, make_site, monkeypatch):
+    """If the second core's process dies, the second half is checked here: same verdict."""
+    from cmp_server.services import split_verify
+
+    site = make_site()
+    post_consents(client, site, 8)
+    monkeypatch.setattr(split_verify, "_second_half", lambda connection, *args: connection.close())
+    db.session.rollback()
+    result = proofs.verify_site_log(site, split=True)
+    assert result.ok and result.records == 8
+    sql("UPDATE consent_records SET action = 'accept_all' WHERE position = 6")
+    db.session.rollback()
+    broken = proofs.verify_site_log(site, split=True)
+    assert not broken.ok and broken.problem.position == 6
