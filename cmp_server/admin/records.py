@@ -8,36 +8,13 @@ from sqlalchemy import select
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, Revision, Site
+from cmp_server.schemas.export import EXPORT_FIELDS
 from cmp_server.services import proofs
 from cmp_server.services.errors import NotFound
 
-FIELDS = (
-    "position",
-    "consent_id",
-    "device_id",
-    "entry_type",
-    "revision",
-    "revision_hash",
-    "action",
-    "choices",
-    "allowed_kinds",
-    "regime",
-    "gpc",
-    "language",
-    "page_url",
-    "country",
-    "browser",
-    "os",
-    "device_type",
-    "ip_truncated",
-    "client_ts",
-    "received_at",
-    "expires_at",
-    "prev_hash",
-    "record_hash",
-    "personal_digest",
-    "erased_at",
-)
+# What a record's page shows: the export's field list, less the site (it is the page's) and
+# the salt (it only serves to recompute the digest).
+FIELDS = tuple(f for f in EXPORT_FIELDS if f not in ("site_key", "salt"))
 
 
 def record_dict(record: ConsentRecord) -> dict:
