@@ -40,6 +40,18 @@ def save_draft(site: Site, data: dict, what: str) -> None:
     lookup.forget_site(site.site_key)
 
 
+def save_from_form(site: Site, data: dict, what: str, form, saved: str, next_url: str, fields=None):
+    """Save the edited document as the draft and go on to `next_url`; when it is invalid, put
+    its problems on the form and return None, so the view shows the form again."""
+    try:
+        save_draft(site, data, what)
+    except ServiceError as exc:
+        apply_errors(form, exc, fields)
+        return None
+    flash(saved, "success")
+    return redirect(next_url)
+
+
 def find_category(data: dict, key: str) -> dict:
     for category in data["categories"]:
         if category["key"] == key:
@@ -124,13 +136,16 @@ def site_settings(site_key):
         )
         # Texts of a language no longer offered would make the document invalid: drop them.
         data["texts"] = {k: v for k, v in data["texts"].items() if k in languages}
-        try:
-            save_draft(site, data, "settings")
-        except ServiceError as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Settings saved to the draft.", "success")
-            return redirect(url_for("admin.site_overview", site_key=site.site_key))
+        saved = save_from_form(
+            site,
+            data,
+            "settings",
+            form,
+            "Settings saved to the draft.",
+            url_for("admin.site_overview", site_key=site.site_key),
+        )
+        if saved:
+            return saved
     return render_template("admin/site_settings.html", site=site, form=form)
 
 
@@ -150,13 +165,16 @@ def site_texts(site_key):
     elif form.validate_on_submit():
         data = sites.export_site(site)
         data["texts"][language] = {k: form[k].data for k in TEXT_KEYS if form[k].data}
-        try:
-            save_draft(site, data, f"texts {language}")
-        except ServiceError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"Texts ({language}) saved to the draft.", "success")
-            return redirect(url_for("admin.site_texts", site_key=site.site_key, lang=language))
+        saved = save_from_form(
+            site,
+            data,
+            f"texts {language}",
+            form,
+            f"Texts ({language}) saved to the draft.",
+            url_for("admin.site_texts", site_key=site.site_key, lang=language),
+        )
+        if saved:
+            return saved
     return render_template(
         "admin/site_texts.html", site=site, form=form, language=language, defaults=defaults
     )
@@ -178,13 +196,17 @@ def site_look(site_key):
             "position": form.position.data,
             "colors": {k: form[k].data.strip() for k in COLOR_KEYS},
         }
-        try:
-            save_draft(site, data, "look")
-        except ServiceError as exc:
-            apply_errors(form, exc, {"look": "background"})
-        else:
-            flash("Look saved to the draft.", "success")
-            return redirect(url_for("admin.site_look", site_key=site.site_key))
+        saved = save_from_form(
+            site,
+            data,
+            "look",
+            form,
+            "Look saved to the draft.",
+            url_for("admin.site_look", site_key=site.site_key),
+            {"look": "background"},
+        )
+        if saved:
+            return saved
     return render_template("admin/site_look.html", site=site, form=form, colors=colors)
 
 
@@ -230,13 +252,17 @@ def category_edit(site_key, key):
             data["categories"][data["categories"].index(category)] = new
         else:
             data["categories"].append(new)
-        try:
-            save_draft(site, data, f"purpose {new['key']}")
-        except ServiceError as exc:
-            apply_errors(form, exc, {"categories": "key"})
-        else:
-            flash(f"Purpose “{new['key']}” saved to the draft.", "success")
-            return redirect(url_for("admin.site_overview", site_key=site.site_key))
+        saved = save_from_form(
+            site,
+            data,
+            f"purpose {new['key']}",
+            form,
+            f"Purpose “{new['key']}” saved to the draft.",
+            url_for("admin.site_overview", site_key=site.site_key),
+            {"categories": "key"},
+        )
+        if saved:
+            return saved
     return render_template(
         "admin/category.html",
         site=site,
@@ -298,13 +324,17 @@ def tracker_edit(site_key, key, index):
             category["trackers"][index] = new
         else:
             category["trackers"].append(new)
-        try:
-            save_draft(site, data, f"tracker {new['name']} in {key}")
-        except ServiceError as exc:
-            apply_errors(form, exc, {"categories": "name"})
-        else:
-            flash(f"Tracker “{new['name']}” saved to the draft.", "success")
-            return redirect(url_for("admin.site_overview", site_key=site.site_key))
+        saved = save_from_form(
+            site,
+            data,
+            f"tracker {new['name']} in {key}",
+            form,
+            f"Tracker “{new['name']}” saved to the draft.",
+            url_for("admin.site_overview", site_key=site.site_key),
+            {"categories": "name"},
+        )
+        if saved:
+            return saved
     return render_template(
         "admin/tracker.html",
         site=site,

@@ -6,6 +6,7 @@ parameter is a 400 naming it rather than a silently ignored filter.
 
 from marshmallow import Schema, fields, validate
 
+from cmp_server.schemas.export import ExportRecordSchema
 from cmp_server.vocabulary import ROLES
 
 SITE_KEYS = fields.List(
@@ -100,32 +101,12 @@ class StatsSchema(Schema):
     days = fields.List(fields.Dict())
 
 
-class ConsentRecordOutSchema(Schema):
-    position = fields.Integer()
-    consent_id = fields.String(allow_none=True)
-    device_id = fields.String(allow_none=True)
-    entry_type = fields.String()
-    revision = fields.Integer()
-    revision_hash = fields.String()
-    action = fields.String()
-    choices = fields.Dict(keys=fields.String(), values=fields.Boolean())
-    allowed_kinds = fields.List(fields.String())
-    regime = fields.String()
-    gpc = fields.Boolean()
-    language = fields.String(allow_none=True)
-    page_url = fields.String(allow_none=True)
-    country = fields.String(allow_none=True)
-    browser = fields.String(allow_none=True)
-    os = fields.String(allow_none=True)
-    device_type = fields.String(allow_none=True)
-    ip_truncated = fields.String(allow_none=True)
-    client_ts = fields.String(allow_none=True)
-    received_at = fields.String()
-    expires_at = fields.String()
-    prev_hash = fields.String()
-    record_hash = fields.String()
-    personal_digest = fields.String()
-    erased_at = fields.String(allow_none=True)
+class ConsentRecordOutSchema(ExportRecordSchema):
+    """A record as the admin API lists it: the export's fields, less the site (it is in the
+    URL) and the salt."""
+
+    class Meta:
+        exclude = ("site_key", "salt")
 
 
 class ConsentPageSchema(Schema):
