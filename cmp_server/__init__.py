@@ -18,6 +18,9 @@ def create_app(config: dict | None = None) -> Flask:
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
     app.config.from_mapping(settings)
     app.instance_path = app.config["ACCORD_INSTANCE_PATH"]
+    from cmp_server.sessions import StaffOnlySessions
+
+    app.session_interface = StaffOnlySessions()
 
     from cmp_server import database, extensions, geo
 
@@ -28,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.login.init_app(app)
     geo.geoip.init_app(app)
 
+    from cmp_server.public.snippet_fast_path import SnippetFastPath
+
+    app.wsgi_app = SnippetFastPath(app.wsgi_app, app)  # inside ProxyFix: sees what Flask sees
     if app.config["ACCORD_PROXY_COUNT"]:
         n = app.config["ACCORD_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

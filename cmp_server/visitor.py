@@ -69,14 +69,19 @@ class VisitorContext:
     gpc: bool
 
 
-def country_from_request() -> str | None:
-    """The country from a trusted CDN header when configured, else from GeoIP."""
-    header = current_app.config.get("ACCORD_COUNTRY_HEADER")
-    if header:
-        value = (request.headers.get(header) or "").strip().upper()
+def country_of(header_value: str | None, remote_addr: str | None) -> str | None:
+    """The country from a trusted CDN header's value when it names one, else from GeoIP."""
+    if header_value:
+        value = header_value.strip().upper()
         if len(value) == 2 and value.isalpha() and value not in ("XX", "T1"):
             return value
-    return geoip.country_for(request.remote_addr)
+    return geoip.country_for(remote_addr)
+
+
+def country_from_request() -> str | None:
+    """The country from the trusted CDN header (ACCORD_COUNTRY_HEADER), else from GeoIP."""
+    header = current_app.config.get("ACCORD_COUNTRY_HEADER")
+    return country_of(request.headers.get(header) if header else None, request.remote_addr)
 
 
 def visitor_context() -> VisitorContext:

@@ -6,19 +6,22 @@ import uuid
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import quote_etag
 
 from cmp_server.extensions import db, limiter
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
+from cmp_server.public.snippet_fast_path import answer_key, country_header_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
 from cmp_server.services import consents, lookup, sites
 from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
-from cmp_server.services.snippet import render_snippet
+from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet
 from cmp_server.visitor import country_from_request, visitor_context
 
 bp = Blueprint("public", __name__)
 consent_in = ConsentInSchema()
 record_out = ConsentRecordSchema()
 JSON_TYPES = ("application/json", "text/plain")
+PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
 
 
 def api_base(site_key: str) -> str:
@@ -41,18 +44,22 @@ def visitor_config(state: lookup.SiteState) -> tuple[tuple, callable]:
     return (rules.hash, state.site_key, regime, gpc, api), build, rules
 
 
-def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
-    """Cacheable by a CDN only when every visitor gets the same answer, or the CDN varies
-    on the trusted country header."""
+def cache_policy(rules: lookup.RevisionRules) -> tuple[str, tuple[str, ...]]:
+    """Cache-Control, and the request headers an answer varies on besides Accept-Encoding.
+    Cacheable by a CDN only when every visitor gets the same answer, or the CDN varies on
+    the trusted country header."""
     country_header = current_app.config.get("ACCORD_COUNTRY_HEADER")
     if len(set(rules.regimes.values()) | {"opt_in"}) == 1:
-        response.headers["Cache-Control"] = "public, max-age=60, stale-while-revalidate=600"
-    elif country_header:
-        response.headers["Cache-Control"] = "public, max-age=60, stale-while-revalidate=600"
-        response.vary.add(country_header)
-    else:
-        response.headers["Cache-Control"] = "private, max-age=60"
-    response.vary.add("Sec-GPC")
+        return PUBLIC_CACHE, ("Sec-GPC",)
+    if country_header:
+        return PUBLIC_CACHE, (country_header, "Sec-GPC")
+    return "private, max-age=60", ("Sec-GPC",)
+
+
+def cache_headers(response: Response, rules: lookup.RevisionRules) -> Response:
+    cache_control, vary = cache_policy(rules)
+    response.headers["Cache-Control"] = cache_control
+    response.vary.update(vary)
     return response
 
 
@@ -97,17 +104,19 @@ def snippet(site_key):
         return script_error(f"site {site_key} has nothing published yet.")
     key, build, rules = visitor_config(state)
     rendered = render_snippet(key, lambda: sites.snippet_config(build()))
-    if rendered.etag in request.if_none_match:
-        response = Response(status=304)
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = Response(rendered.gzipped, mimetype="text/javascript")
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = Response(rendered.body, mimetype="text/javascript")
-    response.set_etag(rendered.etag)
-    response.vary.add("Accept-Encoding")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return cache_headers(response, rules)
+    cache_control, vary = cache_policy(rules)
+    headers = (
+        ("ETag", quote_etag(rendered.etag)),
+        ("Vary", ", ".join(("Accept-Encoding", *vary))),
+        ("Cache-Control", cache_control),
+        ("X-Content-Type-Options", "nosniff"),
+    )
+    answer = SnippetAnswer(rendered, headers, state.fresh_until)
+    remember_answer(answer_key(request.environ, site_key, country_header_key(current_app)), answer)
+    status, headers, body = answer.respond(
+        request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
+    )
+    return Response(body, status, headers)
 
 
 @bp.get("/api/v1/sites/<site_key>/config")

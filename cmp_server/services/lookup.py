@@ -24,6 +24,7 @@ class SiteState:
     site_key: str
     origins: tuple[str, ...]
     published: int | None  # the latest revision number, None before the first publish
+    fresh_until: float = 0.0  # time.monotonic() after which it is read again
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class RevisionRules:
 
 
 _lock = threading.Lock()
-_sites: dict[str, tuple[float, SiteState]] = {}
+_sites: dict[str, SiteState] = {}
 _rules: dict[tuple[int, int], RevisionRules] = {}
 
 
@@ -50,9 +51,8 @@ def site_state(site_key: str) -> SiteState:
     """The cached state of a site, or NotFound."""
     now = time.monotonic()
     cached = _sites.get(site_key)
-    ttl = current_app.config.get("ACCORD_SITE_CACHE_SECONDS", 2.0)
-    if cached is not None and now - cached[0] < ttl:
-        return cached[1]
+    if cached is not None and now < cached.fresh_until:
+        return cached
     site = db.session.scalar(select(Site).where(Site.site_key == site_key))
     if site is None:
         raise NotFound(f"No site has the key {site_key!r}.", code="unknown_site")
@@ -62,9 +62,10 @@ def site_state(site_key: str) -> SiteState:
         .order_by(Revision.number.desc())
         .limit(1)
     )
-    state = SiteState(site.id, site.site_key, tuple(site.origins), published)
+    ttl = current_app.config.get("ACCORD_SITE_CACHE_SECONDS", 2.0)
+    state = SiteState(site.id, site.site_key, tuple(site.origins), published, now + ttl)
     with _lock:
-        _sites[site_key] = (now, state)
+        _sites[site_key] = state
     return state
 
 
@@ -101,10 +102,14 @@ def rules_from_revision(revision: Revision) -> RevisionRules:
 
 
 def forget_site(site_key: str | None = None) -> None:
-    """Drop cached site state (one site, or all): call after changing a site."""
+    """Drop cached site state and snippet answers (one site, or all): call after changing a
+    site."""
+    from cmp_server.services.snippet import forget_answers
+
     with _lock:
         if site_key is None:
             _sites.clear()
             _rules.clear()
         else:
             _sites.pop(site_key, None)
+    forget_answers(site_key)

@@ -1,7 +1,9 @@
 """The banner snippet: the built engine with one visitor's configuration embedded.
 
 A response is rendered once per (revision, regime, GPC, API base) and kept with its gzip
-form and ETag, so serving it costs a dictionary lookup.
+form and ETag. The finished HTTP answer is kept too (`SnippetAnswer`), under what the request
+it answered depended on, so the same request is answered without entering Flask
+(public/snippet_fast_path.py) until the site state it was built from is due to be re-read.
 """
 
 import gzip
@@ -12,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from werkzeug.http import parse_etags
+
 SNIPPET_PATH = Path(__file__).resolve().parent.parent / "static" / "accord.js"
 CONFIG_PLACEHOLDER = "__ACCORD_CONFIG__"
 
@@ -19,6 +23,8 @@ _lock = threading.Lock()
 _build: tuple[float, str, str] | None = None  # (mtime, source, sha256)
 _checked_at = 0.0
 _rendered: dict[tuple, "RenderedSnippet"] = {}
+_answers: dict[tuple, "SnippetAnswer"] = {}
+MAX_KEPT = 4096  # distinct renderings or answers kept; past it the cache starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,62 @@ def render_snippet(cache_key: tuple, make_config) -> RenderedSnippet:
         etag = hashlib.sha256(body).hexdigest()[:32]
         rendered = RenderedSnippet(body, gzip.compress(body, 9, mtime=0), etag)
         with _lock:
-            if len(_rendered) > 4096:
+            if len(_rendered) > MAX_KEPT:
                 _rendered.clear()
             _rendered[key] = rendered
     return rendered
+
+
+CONTENT_TYPE = ("Content-Type", "text/javascript; charset=utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetAnswer:
+    """How to answer one kind of snippet request: the rendering, the headers every variant
+    carries (ETag, Vary, Cache-Control...), and until when (time.monotonic()) it holds."""
+
+    rendered: RenderedSnippet
+    headers: tuple[tuple[str, str], ...]
+    fresh_until: float
+
+    def respond(self, if_none_match: str | None, accept_encoding: str) -> tuple[int, list, bytes]:
+        """(status, headers, body) for a request with these headers: 304 on a matching
+        If-None-Match, else the gzip body when accepted, else the plain one."""
+        if if_none_match and (
+            if_none_match == f'"{self.rendered.etag}"'  # what browsers send back: no parsing
+            or parse_etags(if_none_match).contains(self.rendered.etag)
+        ):
+            return 304, list(self.headers), b""
+        if "gzip" in accept_encoding:
+            body = self.rendered.gzipped
+            extra = [CONTENT_TYPE, ("Content-Encoding", "gzip")]
+        else:
+            body = self.rendered.body
+            extra = [CONTENT_TYPE]
+        return 200, [*self.headers, *extra, ("Content-Length", str(len(body)))], body
+
+
+def remember_answer(key: tuple, answer: SnippetAnswer) -> None:
+    """Keep `answer` for requests with `key` (its first item is the site key)."""
+    with _lock:
+        if len(_answers) > MAX_KEPT:  # keys hold the Host header: bounded against floods
+            _answers.clear()
+        _answers[key] = answer
+
+
+def kept_answer(key: tuple) -> SnippetAnswer | None:
+    """The answer kept for `key`, while it is fresh."""
+    answer = _answers.get(key)
+    if answer is None or time.monotonic() >= answer.fresh_until:
+        return None
+    return answer
+
+
+def forget_answers(site_key: str | None = None) -> None:
+    """Drop the kept answers of one site, or of all."""
+    with _lock:
+        if site_key is None:
+            _answers.clear()
+        else:
+            for key in [k for k in _answers if k[0] == site_key]:
+                del _answers[key]

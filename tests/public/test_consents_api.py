@@ -291,3 +291,25 @@ def test_a_nul_character_is_bad_input_not_a_storage_failure(client, make_site):
     response = post(client, site.site_key, consent_body(page_url="https://shop.example/\u0000"))
     assert response.status_code == 400
     assert "page_url" in response.json["error"]["fields"]
+
+
+def test_public_answers_neither_read_nor_set_cookies(client, make_site):
+    """Visitors' browsers call these from other sites: no session, no Vary: Cookie (which
+    would also stop a CDN from caching the snippet). Staff pages keep their session."""
+    site = make_site()
+    client.set_cookie("session", "not-a-valid-session", domain="consent.test")
+    body = consent_body("accept_all")
+    answers = [
+        client.get(f"/s/{site.site_key}.js"),
+        client.get(f"/api/v1/sites/{site.site_key}/config"),
+        post(client, site.site_key, body),
+        client.get(f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents"),
+        client.get("/healthz"),
+        client.get("/.well-known/accord-keys.json"),
+    ]
+    for response in answers:
+        assert response.status_code < 300, response.request.path
+        assert "Set-Cookie" not in response.headers, response.request.path
+        assert "Cookie" not in response.headers.get("Vary", ""), response.request.path
+    login = client.get("/admin/login")
+    assert "Cookie" in login.headers["Vary"]
