@@ -1,7 +1,7 @@
 """POST consent and GET snippet: Accord against the reference, in the same run.
 
     .venv/bin/python bench/consent_bench.py [--seconds 10] [--connections 32]
-                                            [--backends sqlite,postgresql] [--rounds 2]
+                                            [--backends sqlite,postgresql] [--rounds 3]
 
 Reference (bench/reference_app.py): a bare Flask + SQLAlchemy endpoint that inserts and
 commits one row per request, and Flask serving the snippet's bytes from memory; both under
@@ -18,21 +18,25 @@ from common import accord_env, database, gunicorn, prepare_demo_site, row, wrk
 
 
 def measure_posts(backend: str, seconds: int, connections: int, rounds: int) -> None:
+    """Both servers up at once on one database, their runs interleaved `rounds` times."""
     with database(backend) as url, tempfile.TemporaryDirectory() as instance:
         env = accord_env(url, instance)
         site_key = prepare_demo_site(env)
-        accord_runs, reference_runs = [], []
-        for _ in range(rounds):
-            with gunicorn("bench.reference_app:app", env) as base:
-                wrk(base + "/consent", "wrk_consent.lua", 2, connections)  # warm-up
-                reference_runs.append(
-                    wrk(base + "/consent", "wrk_consent.lua", seconds, connections)
-                )
-            with gunicorn("wsgi:app", env) as base:
-                target = f"{base}/api/v1/sites/{site_key}/consents"
-                wrk(target, "wrk_consent.lua", 2, connections)
-                accord_runs.append(wrk(target, "wrk_consent.lua", seconds, connections))
-        reference, ours = best(reference_runs), best(accord_runs)
+        with (
+            gunicorn("bench.reference_app:app", env) as reference_base,
+            gunicorn("wsgi:app", env) as base,
+        ):
+            targets = {
+                "reference": reference_base + "/consent",
+                "accord": f"{base}/api/v1/sites/{site_key}/consents",
+            }
+            for target in targets.values():
+                wrk(target, "wrk_consent.lua", 2, connections)  # warm-up
+            results = {name: [] for name in targets}
+            for _ in range(rounds):
+                for name, target in targets.items():
+                    results[name].append(wrk(target, "wrk_consent.lua", seconds, connections))
+        reference, ours = best(results["reference"]), best(results["accord"])
         print(f"\nPOST consent, {backend}, {connections} connections, {seconds}s x {rounds}")
         print(row("reference (insert + commit)", reference))
         print(row("Accord (validate, enrich, seal)", ours))
@@ -90,13 +94,13 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-snippet", action="store_true")
     args = parser.parse_args()
     for backend in args.backends.split(","):
         measure_posts(backend, args.seconds, args.connections, args.rounds)
     if not args.skip_snippet:
-        measure_snippet(args.seconds, args.connections, max(args.rounds, 3))
+        measure_snippet(args.seconds, args.connections, args.rounds)
 
 
 if __name__ == "__main__":

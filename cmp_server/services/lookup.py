@@ -44,15 +44,31 @@ class RevisionRules:
 
 _lock = threading.Lock()
 _sites: dict[str, SiteState] = {}
+_refreshing: set[str] = set()  # site keys being re-read by some thread
 _rules: dict[tuple[int, int], RevisionRules] = {}
 
 
 def site_state(site_key: str) -> SiteState:
-    """The cached state of a site, or NotFound."""
-    now = time.monotonic()
+    """The cached state of a site, or NotFound. When it is due to be re-read, one thread
+    re-reads it while the others go on with the cached state (no stampede on the database)."""
     cached = _sites.get(site_key)
-    if cached is not None and now < cached.fresh_until:
+    if cached is None:
+        return _read_site_state(site_key)
+    if time.monotonic() < cached.fresh_until:
         return cached
+    with _lock:
+        if site_key in _refreshing:
+            return cached
+        _refreshing.add(site_key)
+    try:
+        return _read_site_state(site_key)
+    finally:
+        with _lock:
+            _refreshing.discard(site_key)
+
+
+def _read_site_state(site_key: str) -> SiteState:
+    now = time.monotonic()
     site = db.session.scalar(select(Site).where(Site.site_key == site_key))
     if site is None:
         raise NotFound(f"No site has the key {site_key!r}.", code="unknown_site")

@@ -15,10 +15,12 @@ import queue
 import threading
 from collections import Counter
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from cmp_server.database import write_lock_for
 from cmp_server.models import ConsentRecord, ConsentTally, LogHead
@@ -176,6 +178,7 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = None
         self._start_lock = threading.Lock()
+        self._connection = None  # the writer thread's own, kept between batches
         self.notary = None  # set by services.proofs.init_app: signs receipts, checkpoints
 
     def _ensure_started(self):
@@ -223,15 +226,33 @@ class GroupCommitter:
             log.error("receipts are not signed: %s", exc)
             return None
 
-    def write(self, batch):
+    @contextmanager
+    def transaction(self):
+        """A transaction on the writer's own connection, kept between batches: a batch costs
+        no pool checkout and no liveness ping. A connection found dead is replaced (see
+        `write`)."""
+        conn = self._connection
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._connection = self.engine.connect()
+        with conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        """Close the kept connection (the next batch opens another)."""
+        if self._connection is not None:
+            self._connection.close()
+
+    def write(self, batch, reconnected: bool = False):
         signer = self.signer()  # before the batch's transaction: it may create the key
         try:
-            with self.write_lock(), self.engine.begin() as conn:
+            with self.write_lock(), self.transaction() as conn:
                 results = seal_batch(conn, [p for p, _ in batch], signer, self.notary)
         except Exception as exc:  # every waiter learns the batch failed; none was committed
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
+                return self.write(batch, reconnected=True)  # the kept connection had died
             if len(batch) > 1:  # one bad record must not fail the others: try each alone
                 for item in batch:
-                    self.write([item])
+                    self.write([item], reconnected=True)
                 return
             log.warning("consent batch of %d failed: %s", len(batch), exc)
             error = StorageUnavailable("The consent store is unavailable; try again shortly.")
@@ -244,6 +265,11 @@ class GroupCommitter:
 
 class DirectCommitter(GroupCommitter):
     """Seals each consent in its own transaction, in the caller's thread (no batching)."""
+
+    @contextmanager
+    def transaction(self):
+        with self.engine.begin() as conn:  # callers are many threads: a pooled connection
+            yield conn
 
     def submit(self, pending) -> tuple[str, dict]:
         future: Future = Future()

@@ -3,6 +3,7 @@ and the site's log stays one unbroken chain on both databases."""
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from cmp_server.extensions import db
@@ -14,6 +15,20 @@ from cmp_server.visitor import VisitorContext
 from tests.fixtures.factories import consent_body
 
 VISITOR = VisitorContext("FR", "Firefox", "Linux", "desktop", "203.0.113.0/24", False)
+
+
+@pytest.fixture
+def new_committer():
+    """GroupCommitter(engine), closed after the test (its kept connection)."""
+    made = []
+
+    def make(engine=None, **options):
+        made.append(GroupCommitter(engine or db.engine, **options))
+        return made[-1]
+
+    yield make
+    for committer in made:
+        committer.close()
 
 
 def pending_for(site, **body):
@@ -78,12 +93,12 @@ def test_duplicates_inside_one_batch_are_replays_or_conflicts(app, make_site):
     assert len(assert_chain_is_whole(site)) == 1
 
 
-def test_concurrent_writers_never_fork_the_chain(app, make_site):
+def test_concurrent_writers_never_fork_the_chain(app, make_site, new_committer):
     """Forty threads post through two group committers (as two workers would): every consent
     is stored once, positions have no gap, and every hash links to the one before."""
     site = make_site()
     other_site = make_site(name="Other")
-    committers = [GroupCommitter(db.engine), GroupCommitter(db.engine)]
+    committers = [new_committer(), new_committer()]
     receipts, errors = [], []
     flask_app = app
 
@@ -113,7 +128,7 @@ def test_concurrent_writers_never_fork_the_chain(app, make_site):
     assert total == 200
 
 
-def test_a_failed_batch_answers_every_waiter_with_503(app, make_site):
+def test_a_failed_batch_answers_every_waiter_with_503(app, make_site, new_committer):
     from sqlalchemy import create_engine
 
     from cmp_server.services.errors import StorageUnavailable
@@ -121,7 +136,7 @@ def test_a_failed_batch_answers_every_waiter_with_503(app, make_site):
     site = make_site()
     pending = pending_for(site)
     dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    committer = GroupCommitter(dead, timeout=10)
+    committer = new_committer(dead, timeout=10)
     try:
         consents.record_consent(pending, committer)
     except StorageUnavailable as exc:
@@ -130,7 +145,7 @@ def test_a_failed_batch_answers_every_waiter_with_503(app, make_site):
         raise AssertionError("a batch on an unreachable database must fail")
 
 
-def test_a_record_the_database_refuses_fails_alone(app, make_site):
+def test_a_record_the_database_refuses_fails_alone(app, make_site, new_committer):
     """One poisoned consent in a batch (here a NUL byte, which PostgreSQL refuses) fails
     alone: the others in its batch are still sealed and answered."""
     from concurrent.futures import Future
@@ -141,7 +156,7 @@ def test_a_record_the_database_refuses_fails_alone(app, make_site):
     good = [pending_for(site) for _ in range(3)]
     bad = pending_for(site)
     bad.row["page_url"] = "https://shop.example/\x00"
-    committer = GroupCommitter(db.engine)
+    committer = new_committer()
     batch = [(p, Future()) for p in [good[0], bad, good[1], good[2]]]
     committer.write(batch)
     outcomes = []
@@ -154,4 +169,34 @@ def test_a_record_the_database_refuses_fails_alone(app, make_site):
         assert outcomes == ["new", "failed", "new", "new"]
     else:
         assert outcomes == ["new"] * 4
+    assert_chain_is_whole(site)
+
+
+def test_the_writer_keeps_its_connection_and_replaces_a_dead_one(app, make_site, new_committer):
+    """Batches reuse the writer's own connection (no checkout, no ping); when the database
+    has dropped it, the next batch reconnects and is sealed all the same."""
+    from concurrent.futures import Future
+
+    from sqlalchemy import text
+
+    site = make_site()
+    committer = new_committer()
+
+    def seal_one():
+        future = Future()
+        committer.write([(pending_for(site), future)])
+        return future.result(5)[0]
+
+    assert seal_one() == "new"
+    kept = committer._connection
+    assert seal_one() == "new"
+    assert committer._connection is kept
+    if db.engine.dialect.name == "postgresql":
+        pid = kept.connection.dbapi_connection.info.backend_pid
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert seal_one() == "new"
+        assert committer._connection is not kept
+    committer.close()
+    assert seal_one() == "new"
     assert_chain_is_whole(site)
