@@ -15,7 +15,7 @@ import queue
 import threading
 from collections import Counter
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,8 +41,8 @@ records = ConsentRecord.__table__
 tallies = ConsentTally.__table__
 
 
-def make_receipt(site_key: str, row: dict, signer=None) -> dict:
-    """The receipt of a sealed record, signed (key_id, signature) when a signer is given."""
+def make_receipt(site_key: str, row: dict) -> dict:
+    """The receipt of a sealed record, unsigned (see `sign_receipt`)."""
     receipt = {
         "consent_id": row["consent_id"],
         "site_key": site_key,
@@ -52,7 +52,7 @@ def make_receipt(site_key: str, row: dict, signer=None) -> dict:
         "received_at": timestamp(row["received_at"]),
         "expires_at": timestamp(row["expires_at"]),
     }
-    return sign_receipt(receipt, signer) if signer is not None else receipt
+    return receipt
 
 
 def hash_fields(site_key: str, row: dict) -> tuple[dict, dict]:
@@ -93,11 +93,11 @@ FIND_EXISTING = select(
     records.c.site_id == bindparam("site"),
     records.c.consent_id.in_(bindparam("ids", expanding=True)),
 )
-INSERT_RECORDS = records.insert()
+INSERT_RECORDS = records.insert().inline()  # no RETURNING of the new id: nothing to wait for
 
 
 def _upsert_tallies(dialect: str):
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(tallies)
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(tallies).inline()
     return stmt.on_conflict_do_update(
         index_elements=["site_id", "day", "dimension", "value"],
         set_={"count": tallies.c.count + stmt.excluded["count"]},
@@ -114,25 +114,31 @@ def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
 
 def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str, dict]]:
     """Write `pendings` in the open transaction of `conn`; one (outcome, receipt) each, where
-    outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts are signed
-    by `signer`; `notary` makes a scheduled checkpoint of each site when one is due."""
+    outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts come back
+    unsigned: signing them is left out of the time the site's log is locked. `notary` makes
+    a scheduled checkpoint of each site, signed by `signer`, when one is due."""
     results: list = [None] * len(pendings)
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
         by_site.setdefault(pending.site_id, []).append(i)
-    new_rows = []
+    # Before the lock: a consent_id another writer seals meanwhile makes the insert fail,
+    # and the committer then retries each consent alone, finding it here as a replay.
+    seen = {
+        site_id: _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
+        for site_id, indexes in by_site.items()
+    }
+    new_rows, moves = [], []
     counts: Counter = Counter()
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
         size, prev = conn.execute(LOCK_HEAD, {"lock_site": site_id}).one()
-        seen = _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
         for i in indexes:
             pending = pendings[i]
             consent_id = pending.row["consent_id"]
-            prior = seen.get(consent_id)
+            prior = seen[site_id].get(consent_id)
             if prior is not None:
                 outcome = "replay" if prior["body_hash"] == pending.body_hash else "conflict"
-                results[i] = (outcome, make_receipt(pending.site_key, prior, signer))
+                results[i] = (outcome, make_receipt(pending.site_key, prior))
                 continue
             size += 1
             row = {**pending.row, "position": size, "prev_hash": prev}
@@ -142,20 +148,30 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
             prev = row["record_hash"] = record_hash(public, digest, prev)
             row.update(salt=salt, personal_digest=digest, body_hash=pending.body_hash)
             new_rows.append(row)
-            seen[consent_id] = row
-            results[i] = ("new", make_receipt(pending.site_key, row, signer))
+            seen[site_id][consent_id] = row
+            results[i] = ("new", make_receipt(pending.site_key, row))
             day = row["received_at"].date()
             for dimension, value in pending.tallies:
                 counts[(site_id, day, dimension, value)] += 1
-        conn.execute(MOVE_HEAD, {"move_site": site_id, "new_size": size, "new_hash": prev})
+        moves.append({"move_site": site_id, "new_size": size, "new_hash": prev})
         if notary is not None and signer is not None and size:
             site_key = pendings[indexes[0]].site_key
             notary.maybe_checkpoint(conn, site_id, site_key, size, prev, signer)
-    if new_rows:
-        conn.execute(INSERT_RECORDS, new_rows)
-    if counts:
-        add_tallies(conn, counts)
+    with pipeline(conn):  # the writes need no answer: one round trip on PostgreSQL
+        conn.execute(MOVE_HEAD, moves)
+        if new_rows:
+            conn.execute(INSERT_RECORDS, new_rows)
+        if counts:
+            add_tallies(conn, counts)
     return results
+
+
+def pipeline(conn):
+    """psycopg's pipeline mode on PostgreSQL (statements sent without waiting for each
+    answer), nothing on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return conn.connection.dbapi_connection.pipeline()
+    return nullcontext()
 
 
 def add_tallies(conn, counts: Counter) -> None:
@@ -195,9 +211,16 @@ class GroupCommitter:
         future: Future = Future()
         self._queue.put((pending, future))
         try:
-            return future.result(timeout=self.timeout)
+            return self.signed(future.result(timeout=self.timeout))
         except TimeoutError:
             raise StorageUnavailable("The consent store did not answer in time.") from None
+
+    def signed(self, result: tuple[str, dict]) -> tuple[str, dict]:
+        """(outcome, receipt) with the receipt signed, in the caller's thread: the writer
+        thread, which every consent of this process waits for, does not do it."""
+        outcome, receipt = result
+        signer = self.signer()
+        return outcome, sign_receipt(receipt, signer) if signer is not None else receipt
 
     def _run(self):
         while True:
@@ -274,4 +297,4 @@ class DirectCommitter(GroupCommitter):
     def submit(self, pending) -> tuple[str, dict]:
         future: Future = Future()
         self.write([(pending, future)])
-        return future.result()
+        return self.signed(future.result())

@@ -200,3 +200,35 @@ def test_the_writer_keeps_its_connection_and_replaces_a_dead_one(app, make_site,
     committer.close()
     assert seal_one() == "new"
     assert_chain_is_whole(site)
+
+
+def test_a_consent_sealed_meanwhile_by_another_writer_is_a_replay(
+    app, make_site, new_committer, monkeypatch
+):
+    """Existing consent_ids are looked up before the log is locked. If another worker seals
+    the same consent in between, the insert fails on the unique key, and the batch is
+    retried consent by consent: that one is then a replay, the others are sealed."""
+    from concurrent.futures import Future
+
+    from cmp_server.services import sealing
+
+    site = make_site()
+    raced, other = pending_for(site), pending_for(site)
+    first = Future()
+    new_committer().write([(raced, first)])
+    assert first.result(5)[0] == "new"
+
+    real_existing = sealing._existing
+    calls = []
+
+    def not_yet_committed(conn, site_id, consent_ids):  # what the racing writer saw
+        calls.append(consent_ids)
+        return {} if len(calls) == 1 else real_existing(conn, site_id, consent_ids)
+
+    monkeypatch.setattr(sealing, "_existing", not_yet_committed)
+    batch = [(raced, Future()), (other, Future())]
+    new_committer().write(batch)
+    assert [future.result(5)[0] for _, future in batch] == ["replay", "new"]
+    assert batch[0][1].result()[1]["position"] == first.result()[1]["position"]
+    rows = assert_chain_is_whole(site)
+    assert len(rows) == 2
