@@ -84,7 +84,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     ACCORD_GROUP_COMMIT = True
-    ACCORD_SITE_CACHE_SECONDS = 2.0
+    ACCORD_SITE_CACHE_SECONDS = 2
     ACCORD_CHECKPOINT_MINUTES = 60
 
     @classmethod
@@ -117,4 +117,5 @@ class Config:
         settings["SESSION_COOKIE_SECURE"] = _bool(env, "ACCORD_SECURE_COOKIES", False)
         settings["ACCORD_GROUP_COMMIT"] = _bool(env, "ACCORD_GROUP_COMMIT", True)
         settings["ACCORD_CHECKPOINT_MINUTES"] = _int(env, "ACCORD_CHECKPOINT_MINUTES", 60, 1)
+        settings["ACCORD_SITE_CACHE_SECONDS"] = _int(env, "ACCORD_SITE_CACHE_SECONDS", 2, 0)
         return settings

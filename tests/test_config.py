@@ -15,6 +15,7 @@ from config import Config, ConfigError, normalise_database_url
         ({"REDIS_URL": "http://localhost:6379"}, "REDIS_URL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"ACCORD_RATELIMIT_ENABLED": "perhaps"}, "ACCORD_RATELIMIT_ENABLED"),
+        ({"ACCORD_SITE_CACHE_SECONDS": "-1"}, "ACCORD_SITE_CACHE_SECONDS"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, env, name):
@@ -88,3 +89,12 @@ def test_a_database_of_another_kind_stops_start_up():
 
     with pytest.raises(ConfigError, match="GEOIP_DB"):
         GeoIP(App())
+
+
+def test_site_cache_seconds_is_read_from_the_environment(tmp_path):
+    base = {"ACCORD_INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(base)["ACCORD_SITE_CACHE_SECONDS"] == 2
+    assert (
+        Config.from_env({**base, "ACCORD_SITE_CACHE_SECONDS": "0"})["ACCORD_SITE_CACHE_SECONDS"]
+        == 0
+    )
