@@ -22,26 +22,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 
 from cmp_server.extensions import db
-from cmp_server.models import ConsentRecord, LogHead, Site
+from cmp_server.models import ConsentRecord, Site
 from cmp_server.models.types import utcnow
 from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS
 from cmp_server.services.consents import ERASED_COLUMNS, PendingConsent
+from cmp_server.services.sealing import lock_head, seal_batch
 
 
 def lock_log(conn, site_id: int) -> tuple[int, str]:
     """Take the site's log lock (the same row lock sealing takes); returns (size, head)."""
-    return conn.execute(
-        update(LogHead)
-        .where(LogHead.site_id == site_id)
-        .values(size=LogHead.size)
-        .returning(LogHead.size, LogHead.head_hash)
-    ).one()
+    return lock_head(conn, site_id)
 
 
 def append_entry(conn, site_id: int, entry_type: str, action: str, details: dict, now) -> dict:
     """Append a non-consent entry (erasure, purge) to the log, in the caller's transaction."""
-    from cmp_server.services.sealing import seal_batch
-
     site_key = conn.scalar(select(Site.site_key).where(Site.id == site_id))
     row = {
         "site_id": site_id,

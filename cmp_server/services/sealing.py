@@ -17,7 +17,7 @@ from collections import Counter
 from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -70,18 +70,23 @@ def hash_fields(site_key: str, row: dict) -> tuple[dict, dict]:
 # The statements of the hot path, built once: building them per batch costs more than
 # running them.
 heads = LogHead.__table__
-LOCK_HEAD = (
-    update(heads)
+# Taking a site's log lock: a row lock on PostgreSQL (no new row version), and on SQLite an
+# update, which takes the database's write lock at once.
+LOCK_HEAD = {
+    "postgresql": select(heads.c.size, heads.c.head_hash)
+    .where(heads.c.site_id == bindparam("lock_site"))
+    .with_for_update(),
+    "sqlite": update(heads)
     .where(heads.c.site_id == bindparam("lock_site"))
     .values(size=heads.c.size)
-    .returning(heads.c.size, heads.c.head_hash)
-)
+    .returning(heads.c.size, heads.c.head_hash),
+}
 MOVE_HEAD = (
     update(heads)
     .where(heads.c.site_id == bindparam("move_site"))
     .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
 )
-FIND_EXISTING = select(
+_existing_columns = select(
     records.c.consent_id,
     records.c.body_hash,
     records.c.position,
@@ -89,10 +94,13 @@ FIND_EXISTING = select(
     records.c.revision,
     records.c.received_at,
     records.c.expires_at,
-).where(
-    records.c.site_id == bindparam("site"),
-    records.c.consent_id.in_(bindparam("ids", expanding=True)),
-)
+).where(records.c.site_id == bindparam("site"))
+# On PostgreSQL one array parameter keeps the statement's text the same for any batch size,
+# so it is prepared once instead of planned per batch.
+FIND_EXISTING = {
+    "postgresql": _existing_columns.where(records.c.consent_id == func.any(bindparam("ids"))),
+    "sqlite": _existing_columns.where(records.c.consent_id.in_(bindparam("ids", expanding=True))),
+}
 INSERT_RECORDS = records.insert().inline()  # no RETURNING of the new id: nothing to wait for
 
 
@@ -107,8 +115,14 @@ def _upsert_tallies(dialect: str):
 UPSERT_TALLIES = {dialect: _upsert_tallies(dialect) for dialect in ("postgresql", "sqlite")}
 
 
+def lock_head(conn, site_id: int) -> tuple[int, str]:
+    """Take the site's log lock, until the transaction ends; returns (size, head hash)."""
+    return tuple(conn.execute(LOCK_HEAD[conn.dialect.name], {"lock_site": site_id}).one())
+
+
 def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
-    rows = conn.execute(FIND_EXISTING, {"site": site_id, "ids": list(consent_ids)})
+    statement = FIND_EXISTING[conn.dialect.name]
+    rows = conn.execute(statement, {"site": site_id, "ids": list(consent_ids)})
     return {r.consent_id: r._asdict() for r in rows}
 
 
@@ -131,7 +145,7 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
     counts: Counter = Counter()
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
-        size, prev = conn.execute(LOCK_HEAD, {"lock_site": site_id}).one()
+        size, prev = lock_head(conn, site_id)
         for i in indexes:
             pending = pendings[i]
             consent_id = pending.row["consent_id"]
