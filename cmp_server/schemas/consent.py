@@ -1,9 +1,14 @@
 """The consent POST body, the receipt, and a stored record as the visitor sees it."""
 
+import re
+
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from cmp_server.schemas.site import LANGUAGE
 from cmp_server.vocabulary import ACTIONS
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class StrictBool(fields.Boolean):
@@ -37,7 +42,7 @@ class ConsentInSchema(Schema):
     def check_page_url(self, value, data_key, **kwargs):
         if value and not value.startswith(("http://", "https://")):
             raise ValidationError("must be an http(s) URL")
-        if value and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        if value and CONTROL_CHARACTERS.search(value):
             raise ValidationError("must not contain control characters")
 
     @post_load

@@ -103,6 +103,8 @@ def test_unknown_site_is_404(client):
         ({"action": "maybe"}, "action"),
         ({"gpc": "false"}, "gpc"),
         ({"page_url": "javascript:alert(1)"}, "page_url"),
+        ({"page_url": "https://shop.example/\x7f"}, "page_url"),
+        ({"page_url": "https://shop.example/a\nb"}, "page_url"),
         ({"client_ts": "yesterday"}, "client_ts"),
         ({"language": "<script>"}, "language"),
         ({"extra": 1}, "extra"),
