@@ -7,7 +7,6 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from cmp_server.schemas.site import LANGUAGE
 from cmp_server.vocabulary import ACTIONS
 
-
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -135,21 +135,16 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
         by_site.setdefault(pending.site_id, []).append(i)
-    # Before the lock: a consent_id another writer seals meanwhile makes the insert fail,
-    # and the committer then retries each consent alone, finding it here as a replay.
-    seen = {
-        site_id: _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
-        for site_id, indexes in by_site.items()
-    }
     new_rows, moves = [], []
     counts: Counter = Counter()
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
         size, prev = lock_head(conn, site_id)
+        seen = _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
         for i in indexes:
             pending = pendings[i]
             consent_id = pending.row["consent_id"]
-            prior = seen[site_id].get(consent_id)
+            prior = seen.get(consent_id)
             if prior is not None:
                 outcome = "replay" if prior["body_hash"] == pending.body_hash else "conflict"
                 results[i] = (outcome, make_receipt(pending.site_key, prior))
@@ -162,7 +157,7 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
             prev = row["record_hash"] = record_hash(public, digest, prev)
             row.update(salt=salt, personal_digest=digest, body_hash=pending.body_hash)
             new_rows.append(row)
-            seen[site_id][consent_id] = row
+            seen[consent_id] = row
             results[i] = ("new", make_receipt(pending.site_key, row))
             day = row["received_at"].date()
             for dimension, value in pending.tallies:

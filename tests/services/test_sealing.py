@@ -202,12 +202,12 @@ def test_the_writer_keeps_its_connection_and_replaces_a_dead_one(app, make_site,
     assert_chain_is_whole(site)
 
 
-def test_a_consent_sealed_meanwhile_by_another_writer_is_a_replay(
+def test_a_batch_failing_on_the_unique_key_is_retried_consent_by_consent(
     app, make_site, new_committer, monkeypatch
 ):
-    """Existing consent_ids are looked up before the log is locked. If another worker seals
-    the same consent in between, the insert fails on the unique key, and the batch is
-    retried consent by consent: that one is then a replay, the others are sealed."""
+    """If the lookup of existing consent_ids misses one (here: made to), the batch's insert
+    fails on the unique key; the batch is retried consent by consent, that one is then a
+    replay with its first receipt, and the others are sealed."""
     from concurrent.futures import Future
 
     from cmp_server.services import sealing
@@ -221,11 +221,11 @@ def test_a_consent_sealed_meanwhile_by_another_writer_is_a_replay(
     real_existing = sealing._existing
     calls = []
 
-    def not_yet_committed(conn, site_id, consent_ids):  # what the racing writer saw
+    def misses_once(conn, site_id, consent_ids):
         calls.append(consent_ids)
         return {} if len(calls) == 1 else real_existing(conn, site_id, consent_ids)
 
-    monkeypatch.setattr(sealing, "_existing", not_yet_committed)
+    monkeypatch.setattr(sealing, "_existing", misses_once)
     batch = [(raced, Future()), (other, Future())]
     new_committer().write(batch)
     assert [future.result(5)[0] for _, future in batch] == ["replay", "new"]
