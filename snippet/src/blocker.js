@@ -6,6 +6,7 @@
 //
 // Elements added later are seen by a MutationObserver. Activated inline scripts carry the
 // nonce of the snippet's own tag, so a strict CSP accepts them.
+import { doc } from './storage.js';
 
 const SELECTOR = 'script[type="text/plain"][data-category],img[data-src][data-category],iframe[data-src][data-category]';
 
@@ -16,7 +17,7 @@ export function blocker(nonce, placeholder) {
 
   function runScript(old) {
     return new Promise((done) => {
-      const s = document.createElement('script');
+      const s = doc.createElement('script');
       for (const a of old.attributes) if (a.name != 'type') s.setAttribute(a.name, a.value);
       if (nonce) s.nonce = nonce;
       s.text = old.text;
@@ -48,19 +49,18 @@ export function blocker(nonce, placeholder) {
   }
 
   function scan(root) {
-    if (root.matches && root.matches(SELECTOR)) visit(root);
-    if (root.querySelectorAll) root.querySelectorAll(SELECTOR).forEach(visit);
+    if (root.matches?.(SELECTOR)) visit(root);
+    root.querySelectorAll?.(SELECTOR).forEach(visit);
   }
 
-  new MutationObserver((records) => {
-    for (const r of records) r.addedNodes.forEach(scan);
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  const watch = new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(scan)));
+  watch.observe(doc.documentElement, { childList: true, subtree: true });
 
   return {
     /** Apply `choices` ({category: bool}) to every blocked element in the page. */
     apply_(choices) {
       granted = choices;
-      scan(document);
+      scan(doc);
     },
   };
 }
@@ -87,10 +87,10 @@ export function removeRefused(categories, choices, jar) {
       }
       for (const name of Object.keys(jar)) {
         if (!matches(patterns, name)) continue;
-        const expire = `${name}=;path=/;max-age=0`;
-        document.cookie = expire;
+        const expire = name + '=;path=/;max-age=0';
+        doc.cookie = expire;
         for (let i = 0; i < host.length - 1; i++) {
-          document.cookie = `${expire};domain=.${host.slice(i).join('.')}`;
+          doc.cookie = `${expire};domain=.${host.slice(i).join('.')}`;
         }
       }
     }

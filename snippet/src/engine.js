@@ -22,8 +22,7 @@ export function defaultChoices(site, regime, gpc) {
 /** Whether a stored decision still holds: same site rules, not before re-consent, not expired. */
 export function isCurrent(site, stored, now) {
   return !!(
-    stored &&
-    stored.choices &&
+    stored?.choices &&
     stored.revision >= site.reconsent_revision &&
     now - Date.parse(stored.decided_at) <= site.consent_lifetime_days * DAY
   );

@@ -1,11 +1,11 @@
 // Language choice and text lookup with per-string fallback to the site's default language.
 
 /** The first of <html lang>, then the browser's languages, that the site offers; else its default. */
-export function pickLanguage(config, htmlLang, browserLanguages) {
-  for (const tag of [htmlLang, ...(browserLanguages || [])]) {
+export function pickLanguage(config, htmlLang, browserLanguages = []) {
+  for (const tag of [htmlLang, ...browserLanguages]) {
+    // The whole tag, then its primary language ("fr-CA", then "fr").
     for (const want of tag ? [tag, tag.split('-')[0]] : []) {
-      const hit = config.languages.find((l) => l.toLowerCase() == want.toLowerCase());
-      if (hit) return hit;
+      for (const lang of config.languages) if (lang.toLowerCase() == want.toLowerCase()) return lang;
     }
   }
   return config.default_language;

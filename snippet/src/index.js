@@ -2,19 +2,18 @@
 // site's client config (published revision, regime chosen for this visitor, GPC seen, API).
 import { choicesFor, decisionFor, defaultChoices, effectiveChoices, needsBanner } from './engine.js';
 import { pickLanguage, translator } from './i18n.js';
-import { cookies, deviceId, forget, readDecision, uuid, writeDecision } from './storage.js';
+import { cookies, deviceId, doc, forget, readDecision, uuid, writeDecision } from './storage.js';
 import { transport } from './transport.js';
 import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
 import { blocker, removeRefused } from './blocker.js';
 import {
-  closeLayer, openLayer, placeholder, showBanner, showPreferences, toggles,
+  closeLayer, openLayer, placeholder, setup, showBanner, showPreferences, toggles,
 } from './banner.js';
 import CSS from './styles.css';
 
 /* global __ACCORD_CONFIG__ */
 const site = __ACCORD_CONFIG__;
 const cfg = site.config;
-const doc = document;
 const nonce = doc.currentScript?.nonce;
 const regime = site.regime;
 const gpc = !!(navigator.globalPrivacyControl || site.gpc);
@@ -25,11 +24,13 @@ let pending = needsBanner(site, stored, Date.now()); // a decision is awaited
 let decision = pending ? null : stored;
 let choices = effectiveChoices(site, stored, regime, gpc, Date.now());
 
+// After a decision or an erasure: the layer closes and the page follows `choices`.
 function apply() {
+  closeLayer();
+  consentModeUpdate(site, choices);
   removeRefused(cfg.categories, choices, cookies());
   block.apply_(choices);
 }
-
 
 function decide(action, wanted) {
   choices = choicesFor(site, action, { regime, wanted, base: choices });
@@ -44,8 +45,6 @@ function decide(action, wanted) {
   decision = made.decision_;
   pending = false;
   writeDecision(decision, site.consent_lifetime_days);
-  closeLayer();
-  consentModeUpdate(site, choices);
   apply();
   tx.send_(made.record_);
   doc.dispatchEvent(new CustomEvent('accord:consent', { detail: decision }));
@@ -78,8 +77,6 @@ async function erase() {
   decision = null;
   pending = true;
   choices = defaultChoices(site, regime, gpc);
-  closeLayer();
-  consentModeUpdate(site, choices);
   apply();
   banner(t('erased'));
 }
@@ -94,9 +91,9 @@ function onAction(action) {
   else decide(action);
 }
 
-const banner = (note) => openLayer() || showBanner(cfg, t, regime, gpc, onAction, note);
-const preferences = () =>
-  openLayer() == 'preferences' || showPreferences(cfg, t, choices, decision, gpc, onAction);
+setup(cfg, t, onAction, regime, gpc);
+const banner = (note, onLoad) => openLayer() || showBanner(note, onLoad);
+const preferences = () => openLayer() == 'preferences' || showPreferences(choices, decision);
 
 // Styles without 'unsafe-inline': a constructed stylesheet, else a <style> with our nonce.
 try {
@@ -111,12 +108,20 @@ try {
 }
 
 const tx = transport(site.api);
-const block = blocker(nonce, (key) => placeholder(cfg, t, key, () => decide('custom', { [key]: true })));
+const block = blocker(nonce, (key) => placeholder(key, () => decide('custom', { [key]: true })));
 
 consentModeDefaults(site);
 if (decision || regime != 'opt_in') consentModeUpdate(site, choices);
-apply();
-setTimeout(tx.flush_);
+block.apply_(choices);
+// What the visitor does not see waits until the banner is painted (a frame, then a task):
+// sweeping refused cookies and storage keys, and sending decisions still queued, each
+// cost a synchronous round trip to the browser for storage.
+requestAnimationFrame(() =>
+  setTimeout(() => {
+    removeRefused(cfg.categories, choices, cookies());
+    tx.flush_();
+  }),
+);
 
 // Leaving without a choice under GPC records the browser's signal as the decision.
 function leave() {
@@ -133,9 +138,15 @@ doc.addEventListener('click', (e) => {
   }
 });
 
-const ready = () => pending && banner();
-if (doc.body) ready();
-else doc.addEventListener('DOMContentLoaded', ready);
+// The banner is shown as soon as there is a <body> to hold it: from the <head>, that is while
+// the page is still being parsed, so it is painted with the page's first frames rather than
+// after DOMContentLoaded. (banner(0, 1): no note, and on page load, so focus follows the paint.)
+if (doc.body) pending && banner(0, 1);
+else {
+  new MutationObserver((_, seen) => {
+    if (doc.body) seen.disconnect(), pending && banner(0, 1);
+  }).observe(doc.documentElement, { childList: true });
+}
 
 window.Accord = {
   getConsent: () => decision,

@@ -173,6 +173,67 @@ def test_js_api_and_events(shop, make_live_site):
     assert devices[0] == devices[1] == decision["device_id"]
 
 
+# Each look colour distinct, to see that each lands where it belongs.
+COLORS = {
+    "background": "#fefce8",
+    "text": "#111827",
+    "accept_background": "#14532d",
+    "accept_text": "#f0fdf4",
+    "reject_background": "#7f1d1d",
+    "reject_text": "#fef2f2",
+    "link": "#1e3a8a",
+}
+
+
+def rgb(hex_color):
+    return "rgb({}, {}, {})".format(*(int(hex_color[i : i + 2], 16) for i in (1, 3, 5)))
+
+
+@pytest.mark.parametrize("position", ["bottom", "top", "center", "bottom-left", "bottom-right"])
+def test_the_sites_look_places_and_colours_the_banner(shop, make_live_site, position):
+    key = make_live_site(look={"position": position, "colors": COLORS})
+    page = shop.open(key)
+    banner = page.locator(BANNER)
+    banner.wait_for()
+    styles = (
+        "el => { const s = getComputedStyle(el);"
+        " return [s.backgroundColor, s.color, s.borderTopColor]; }"
+    )
+    assert banner.evaluate(styles)[:2] == [rgb(COLORS["background"]), rgb(COLORS["text"])]
+    assert action(page, "accept_all").evaluate(styles) == [
+        rgb(COLORS["accept_background"]),
+        rgb(COLORS["accept_text"]),
+        rgb(COLORS["accept_background"]),
+    ]
+    assert action(page, "reject_all").evaluate(styles) == [
+        rgb(COLORS["reject_background"]),
+        rgb(COLORS["reject_text"]),
+        rgb(COLORS["reject_background"]),
+    ]
+    assert action(page, "customize").evaluate(styles) == [
+        rgb(COLORS["background"]),
+        rgb(COLORS["link"]),
+        rgb(COLORS["link"]),
+    ]
+    assert banner.get_by_role("link").evaluate(styles)[1] == rgb(COLORS["link"])
+    box = banner.bounding_box()
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    left, right = box["x"], width - box["x"] - box["width"]
+    top, bottom = box["y"], height - box["y"] - box["height"]
+    near = {"abs": 1}
+    if position in ("bottom", "top"):  # the whole width, against one edge
+        assert (left, right) == pytest.approx((0, 0), **near)
+        assert (bottom if position == "bottom" else top) == pytest.approx(0, **near)
+    elif position == "center":
+        assert (left, top) == pytest.approx((right, bottom), **near)
+        assert left > 16 and top > 16
+    else:  # a box 16 px from the corner
+        assert bottom == pytest.approx(16, **near)
+        assert (left if position == "bottom-left" else right) == pytest.approx(16, **near)
+        assert box["width"] < width / 2
+    screenshot(page, f"banner-{position}")
+
+
 @pytest.mark.parametrize(
     ("html_lang", "locale", "title"),
     [
@@ -219,7 +280,8 @@ def test_keyboard_focus_moves_into_banner_and_is_trapped_in_preferences(shop, ma
     page = shop.open(key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
     inside = "sel => !!document.activeElement.closest(sel)"
-    assert page.evaluate(inside, BANNER)
+    # On page load, focus moves in with the frame that paints the banner.
+    page.wait_for_function(inside, arg=BANNER)
     # Keyboard only: Tab to "Customize" and press Enter.
     for _ in range(10):
         page.keyboard.press("Tab")

@@ -4,7 +4,7 @@ withdrawal delete the declared cookies and storage keys."""
 
 import pytest
 
-from tests.snippet.conftest import SHOP, TRACKERS_HTML, wait_for_consents
+from tests.snippet.conftest import SHOP, TRACKERS_HTML, wait_for_consents, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -144,9 +144,18 @@ def test_withdrawal_deletes_cookies_and_nothing_reactivates(shop, make_live_site
     assert shop.tracker_requests() == []
 
 
-def test_stale_tracker_cookies_are_deleted_before_any_consent(shop, make_live_site):
+def test_stale_tracker_cookies_and_storage_are_deleted_before_any_consent(shop, make_live_site):
+    """Left from an earlier visit, the refused categories' cookies and storage keys go
+    without any decision, once the banner is painted (the sweep waits for that frame)."""
     key = make_live_site()
     seed_tracker_cookies(shop)
-    shop.open(key)
-    assert "demo_analytics" not in shop.cookies()
-    assert "_demo_ga_1" not in shop.cookies()
+    shop.pages["/before"] = "<!doctype html><title>Before</title>"
+    shop.page.goto(SHOP + "/before")
+    shop.page.evaluate("() => localStorage.setItem('demo_visits', '3')")
+    page = shop.open(key)
+    page.locator(BANNER).wait_for()
+    wait_until(lambda: "demo_analytics" not in shop.cookies(), page=page)
+    wait_until(lambda: page.evaluate("() => localStorage.getItem('demo_visits')") is None)
+    assert "_demo_ga_1" not in shop.cookies() and "_demo_ga_2" not in shop.cookies()
+    assert shop.cookies()["unrelated"] == "1"
+    assert page.evaluate("() => Accord.getConsent()") is None

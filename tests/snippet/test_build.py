@@ -1,5 +1,6 @@
 """The snippet's own checks, run by the one pytest command: the engine's unit tests
-(node --test), and the build: committed bundle up to date, size under budget."""
+(node --test), and the build: committed bundle up to date, size under budget (measured with
+the configuration the server embeds for the demo site, see test_embedded_config.py)."""
 
 import shutil
 import subprocess

@@ -1,0 +1,35 @@
+"""What the server embeds in the snippet (sites.snippet_config) is the build's size reference."""
+
+import json
+import os
+from pathlib import Path
+
+from cmp_server.services import sites
+
+# The build's size reference (snippet/build.mjs): what `GET /s/<key>.js` embeds for the demo
+# site (3 categories, English and French) for an opt_in visitor without GPC.
+DEMO_SNIPPET_CONFIG = Path(__file__).resolve().parents[2] / "snippet/test/demo-snippet-config.json"
+SITE_KEY = "q3Xv9LmT2bKw"  # 12 characters, as site keys are
+API = f"http://127.0.0.1:5000/api/v1/sites/{SITE_KEY}"
+
+
+def embedded(site) -> dict:
+    client = sites.client_config(sites.published_revision(site), SITE_KEY, "opt_in", API, False)
+    return sites.snippet_config(client)
+
+
+def test_the_builds_size_reference_is_what_the_server_embeds_for_the_demo_site(make_site):
+    """The budget is measured with the trimmed configuration the server embeds, not the
+    whole client configuration. ACCORD_UPDATE_SNIPPET_FIXTURE=1 rewrites the file."""
+    config = embedded(make_site())
+    assert len(config["config"]["categories"]) == 3
+    assert set(config["config"]["texts"]) == {"en", "fr"}
+    if os.environ.get("ACCORD_UPDATE_SNIPPET_FIXTURE") == "1":
+        text = json.dumps(config, ensure_ascii=False, indent=1) + "\n"
+        DEMO_SNIPPET_CONFIG.write_text(text, encoding="utf-8")
+    fixture = json.loads(DEMO_SNIPPET_CONFIG.read_text(encoding="utf-8"))
+    # Same content and key order: the order is part of what gzip sees.
+    assert json.dumps(fixture) == json.dumps(config), (
+        f"{DEMO_SNIPPET_CONFIG.name} is not what the server embeds; rewrite it with "
+        "ACCORD_UPDATE_SNIPPET_FIXTURE=1 pytest tests/snippet/test_embedded_config.py"
+    )
