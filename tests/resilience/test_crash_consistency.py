@@ -5,6 +5,7 @@ eventually acknowledged (the client retries with the same body), and each site's
 unbroken chain — on SQLite and on PostgreSQL.
 """
 
+import http.client
 import json
 import os
 import random
@@ -65,7 +66,7 @@ def post_until_acknowledged(url: str, body: dict, deadline: float) -> dict:
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:
                 raise AssertionError(f"{exc.code}: {exc.read()!r}") from None
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the worker died mid-answer: resend
             pass
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
