@@ -78,6 +78,11 @@ def country_of(header_value: str | None, remote_addr: str | None) -> str | None:
     return geoip.country_for(remote_addr)
 
 
+def sends_gpc(header_value: str | None) -> bool:
+    """Whether a `Sec-GPC` header's value is the Global Privacy Control signal."""
+    return (header_value or "").strip() == "1"
+
+
 def country_from_request() -> str | None:
     """The country from the trusted CDN header (ACCORD_COUNTRY_HEADER), else from GeoIP."""
     header = current_app.config.get("ACCORD_COUNTRY_HEADER")
@@ -92,5 +97,5 @@ def visitor_context() -> VisitorContext:
         os=agent.os,
         device_type=agent.device_type,
         ip_truncated=truncate_ip(request.remote_addr),
-        gpc=request.headers.get("Sec-GPC", "").strip() == "1",
+        gpc=sends_gpc(request.headers.get("Sec-GPC")),
     )

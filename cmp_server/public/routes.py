@@ -10,12 +10,12 @@ from werkzeug.http import quote_etag
 
 from cmp_server.extensions import db, limiter
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
-from cmp_server.public.snippet_fast_path import answer_key, country_header_key
+from cmp_server.public.snippet_fast_path import answer_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
 from cmp_server.services import consents, lookup, sites
 from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
 from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet
-from cmp_server.visitor import country_from_request, visitor_context
+from cmp_server.visitor import country_from_request, sends_gpc, visitor_context
 
 bp = Blueprint("public", __name__)
 consent_in = ConsentInSchema()
@@ -30,11 +30,12 @@ def api_base(site_key: str) -> str:
     return f"{request.url_root}api/v1/sites/{site_key}"
 
 
-def visitor_config(state: lookup.SiteState) -> tuple[tuple, callable]:
-    """The cache key and the builder of this visitor's client configuration."""
+def visitor_config(state: lookup.SiteState, country: str | None) -> tuple:
+    """(cache key, builder, revision rules) of the client configuration for a visitor from
+    `country`."""
     rules = lookup.revision_rules(state.id, state.published)
-    regime = sites.regime_for(rules.regimes, country_from_request())
-    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+    regime = sites.regime_for(rules.regimes, country)
+    gpc = sends_gpc(request.headers.get("Sec-GPC"))
     api = api_base(state.site_key)
 
     def build():
@@ -102,7 +103,8 @@ def snippet(site_key):
         return script_error(f"no site has the key {site_key}; check the snippet's URL.")
     if state.published is None:
         return script_error(f"site {site_key} has nothing published yet.")
-    key, build, rules = visitor_config(state)
+    country = country_from_request()
+    key, build, rules = visitor_config(state, country)
     rendered = render_snippet(key, lambda: sites.snippet_config(build()))
     cache_control, vary = cache_policy(rules)
     headers = (
@@ -112,7 +114,7 @@ def snippet(site_key):
         ("X-Content-Type-Options", "nosniff"),
     )
     answer = SnippetAnswer(rendered, headers, state.fresh_until)
-    remember_answer(answer_key(request.environ, site_key, country_header_key(current_app)), answer)
+    remember_answer(answer_key(request.environ, site_key, country), answer)
     status, headers, body = answer.respond(
         request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
     )
@@ -125,7 +127,7 @@ def site_config(site_key):
     origin = check_origin(state.origins)
     if state.published is None:
         raise InvalidInput(f"Site {site_key!r} has nothing published yet.", code="not_published")
-    _, build, rules = visitor_config(state)
+    _, build, rules = visitor_config(state, country_from_request())
     response = jsonify(build())
     return add_cors_headers(cache_headers(response, rules), origin, "GET")
 

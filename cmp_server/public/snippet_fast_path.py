@@ -12,7 +12,7 @@ from http import HTTPStatus
 from flask import Flask
 
 from cmp_server.services.snippet import kept_answer
-from cmp_server.visitor import country_of
+from cmp_server.visitor import country_of, sends_gpc
 
 STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in (HTTPStatus.OK, HTTPStatus.NOT_MODIFIED)}
 
@@ -23,13 +23,13 @@ def country_header_key(app: Flask) -> str | None:
     return f"HTTP_{header.upper().replace('-', '_')}" if header else None
 
 
-def answer_key(environ: dict, site_key: str, country_key: str | None) -> tuple:
+def answer_key(environ: dict, site_key: str, country: str | None) -> tuple:
     """What a snippet answer depends on: the site, the visitor's country (its regime) and GPC
     signal, and the scheme and host its API base is built from."""
     return (
         site_key,
-        country_of(environ.get(country_key) if country_key else None, environ.get("REMOTE_ADDR")),
-        environ.get("HTTP_SEC_GPC", "").strip() == "1",
+        country,
+        sends_gpc(environ.get("HTTP_SEC_GPC")),
         environ.get("wsgi.url_scheme"),
         environ.get("HTTP_HOST"),
         environ.get("SERVER_NAME"),
@@ -53,7 +53,9 @@ class SnippetFastPath:
             and path.endswith(".js")
             and environ.get("REQUEST_METHOD") == "GET"
         ):
-            answer = kept_answer(answer_key(environ, path[3:-3], self.country_key))
+            header = environ.get(self.country_key) if self.country_key else None
+            country = country_of(header, environ.get("REMOTE_ADDR"))
+            answer = kept_answer(answer_key(environ, path[3:-3], country))
             if answer is not None:
                 status, headers, body = answer.respond(
                     environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING", "")
