@@ -133,7 +133,9 @@ def prepare_consent(
 
 def record_consent(pending: PendingConsent, committer) -> tuple[dict, bool]:
     """Seal one decision; returns (receipt, replayed). A reused consent_id with another body
-    is a Conflict."""
+    is a Conflict. The caller's session is closed first: a thread waiting for the writer must
+    not hold a pooled connection (with many waiting threads, the pool would run dry)."""
+    db.session.close()
     outcome, receipt = committer.submit(pending)
     if outcome == "conflict":
         raise Conflict(
