@@ -7,6 +7,12 @@ waiter, so throughput grows with concurrency while every 2xx still follows its c
 Inside the transaction, the first statement for a site updates its `log_heads` row: that takes
 the row lock on PostgreSQL and the write lock on SQLite, so concurrent writers (threads,
 workers, hosts) queue up and the chain never forks.
+
+The writer seals optimistically: it does not look for consent_ids already in the log, since
+replays are rare and the unique key on (site_id, consent_id) catches them anyway. A batch that
+trips the key is rolled back and sealed again, looking them up this time. The site's log stays
+locked for fewer round trips, and no lookup runs whose plan depends on the table's statistics
+(on a table not yet analysed, PostgreSQL scans a site's whole log for it).
 """
 
 import logging
@@ -15,8 +21,9 @@ import queue
 import threading
 from collections import Counter
 from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, suppress
 
+import psycopg
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -126,11 +133,16 @@ def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
     return {r.consent_id: r._asdict() for r in rows}
 
 
-def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str, dict]]:
+def seal_batch(
+    conn, pendings: list, signer=None, notary=None, look_up: bool = True
+) -> list[tuple[str, dict]]:
     """Write `pendings` in the open transaction of `conn`; one (outcome, receipt) each, where
     outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts come back
     unsigned: signing them is left out of the time the site's log is locked. `notary` makes
-    a scheduled checkpoint of each site, signed by `signer`, when one is due."""
+    a scheduled checkpoint of each site, signed by `signer`, when one is due. With
+    `look_up=False`, consent_ids already in the log are not looked for: one of them makes
+    the insert fail on the unique key (IntegrityError), and the caller seals the batch again
+    with the look-up."""
     results: list = [None] * len(pendings)
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
@@ -140,7 +152,8 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
         size, prev = lock_head(conn, site_id)
-        seen = _existing(conn, site_id, {pendings[i].row["consent_id"] for i in indexes})
+        ids = {pendings[i].row["consent_id"] for i in indexes}
+        seen = _existing(conn, site_id, ids) if look_up else {}
         for i in indexes:
             pending = pendings[i]
             consent_id = pending.row["consent_id"]
@@ -175,12 +188,22 @@ def seal_batch(conn, pendings: list, signer=None, notary=None) -> list[tuple[str
     return results
 
 
+@contextmanager
 def pipeline(conn):
     """psycopg's pipeline mode on PostgreSQL (statements sent without waiting for each
-    answer), nothing on SQLite."""
-    if conn.dialect.name == "postgresql":
-        return conn.connection.dbapi_connection.pipeline()
-    return nullcontext()
+    answer, errors raised when leaving it), nothing on SQLite."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    with conn.connection.dbapi_connection.pipeline() as queued:
+        try:
+            yield
+        except (DBAPIError, psycopg.Error):
+            # End the aborted pipeline here, so that leaving it raises nothing more (psycopg
+            # would log that second error as a warning).
+            with suppress(psycopg.Error):
+                queued.sync()
+            raise
 
 
 def add_tallies(conn, counts: Counter) -> None:
@@ -258,6 +281,14 @@ class GroupCommitter:
             log.error("receipts are not signed: %s", exc)
             return None
 
+    def is_duplicate(self, exc: Exception) -> bool:
+        """Whether `exc` is the database refusing a row on a unique key (raised by the driver
+        when a psycopg pipeline ends, wrapped by SQLAlchemy otherwise)."""
+        integrity_error = self.engine.dialect.dbapi.IntegrityError
+        return isinstance(exc, integrity_error) or isinstance(
+            getattr(exc, "orig", None), integrity_error
+        )
+
     @contextmanager
     def transaction(self):
         """A transaction on the writer's own connection, kept between batches: a batch costs
@@ -274,17 +305,22 @@ class GroupCommitter:
         if self._connection is not None:
             self._connection.close()
 
-    def write(self, batch, reconnected: bool = False):
+    def write(self, batch, reconnected: bool = False, look_up: bool = False):
+        """Seal `batch` and answer its waiters. First optimistically (see the module's
+        docstring), then with the look-up of existing consent_ids, then consent by consent."""
         signer = self.signer()  # before the batch's transaction: it may create the key
+        pendings = [p for p, _ in batch]
         try:
             with self.write_lock(), self.transaction() as conn:
-                results = seal_batch(conn, [p for p, _ in batch], signer, self.notary)
+                results = seal_batch(conn, pendings, signer, self.notary, look_up)
         except Exception as exc:  # every waiter learns the batch failed; none was committed
             if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
-                return self.write(batch, reconnected=True)  # the kept connection had died
+                return self.write(batch, True, look_up)  # the kept connection had died
+            if not look_up and self.is_duplicate(exc):  # a replay: seal again, looking up
+                return self.write(batch, reconnected, look_up=True)
             if len(batch) > 1:  # one bad record must not fail the others: try each alone
                 for item in batch:
-                    self.write([item], reconnected=True)
+                    self.write([item], reconnected=True, look_up=True)
                 return
             log.warning("consent batch of %d failed: %s", len(batch), exc)
             error = StorageUnavailable("The consent store is unavailable; try again shortly.")

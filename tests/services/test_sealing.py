@@ -202,12 +202,68 @@ def test_the_writer_keeps_its_connection_and_replaces_a_dead_one(app, make_site,
     assert_chain_is_whole(site)
 
 
+def test_the_writer_seals_new_consents_without_looking_them_up(
+    app, make_site, new_committer, monkeypatch
+):
+    from concurrent.futures import Future
+
+    from cmp_server.services import sealing
+
+    site = make_site()
+    monkeypatch.setattr(sealing, "_existing", lambda *args: pytest.fail("looked up"))
+    batch = [(pending_for(site), Future()) for _ in range(3)]
+    new_committer().write(batch)
+    assert [future.result(5)[0] for _, future in batch] == ["new"] * 3
+    assert len(assert_chain_is_whole(site)) == 3
+
+
+def test_a_replay_in_a_batch_is_sealed_again_with_the_look_up(
+    app, make_site, new_committer, monkeypatch, caplog
+):
+    """The optimistic insert trips the unique key on a consent_id already in the log; the
+    batch is rolled back (nothing of it stays) and sealed once more with the look-up: the
+    replay gets its first receipt, the conflict its 409 outcome, the others are sealed, and
+    nothing is logged as an error."""
+    from concurrent.futures import Future
+
+    from cmp_server.services import sealing
+
+    site = make_site()
+    sealed = pending_for(site, action="reject_all")
+    first = Future()
+    committer = new_committer()
+    committer.write([(sealed, first)])
+    assert first.result(5)[0] == "new"
+
+    attempts = []
+    real_seal = sealing.seal_batch
+
+    def counting_seal(conn, pendings, signer=None, notary=None, look_up=True):
+        attempts.append(look_up)
+        return real_seal(conn, pendings, signer, notary, look_up)
+
+    monkeypatch.setattr(sealing, "seal_batch", counting_seal)
+    conflicting = pending_for(site, action="accept_all", consent_id=sealed.row["consent_id"])
+    batch = [(pending_for(site), Future()), (sealed, Future()), (conflicting, Future())]
+    batch.append((pending_for(site), Future()))
+    with caplog.at_level("WARNING"):
+        committer.write(batch)
+    assert [future.result(5)[0] for _, future in batch] == ["new", "replay", "conflict", "new"]
+    assert batch[1][1].result()[1] == first.result()[1]
+    assert attempts == [False, True]
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []
+    rows = assert_chain_is_whole(site)
+    assert [r.position for r in rows] == [1, 2, 3]
+    tallies = {(t.dimension, t.value): t.count for t in db.session.scalars(select(ConsentTally))}
+    assert tallies[("total", "all")] == 3  # the rolled-back attempt counted nothing
+
+
 def test_a_batch_failing_on_the_unique_key_is_retried_consent_by_consent(
     app, make_site, new_committer, monkeypatch
 ):
-    """If the lookup of existing consent_ids misses one (here: made to), the batch's insert
-    fails on the unique key; the batch is retried consent by consent, that one is then a
-    replay with its first receipt, and the others are sealed."""
+    """If even the look-up of existing consent_ids misses one (here: made to), the batch's
+    insert fails on the unique key again; the batch is retried consent by consent, that one
+    is then a replay with its first receipt, and the others are sealed."""
     from concurrent.futures import Future
 
     from cmp_server.services import sealing
@@ -232,3 +288,30 @@ def test_a_batch_failing_on_the_unique_key_is_retried_consent_by_consent(
     assert batch[0][1].result()[1]["position"] == first.result()[1]["position"]
     rows = assert_chain_is_whole(site)
     assert len(rows) == 2
+
+
+def test_an_error_inside_a_pipeline_is_raised_and_not_logged_twice(app, caplog):
+    """An error that surfaces while the pipeline is still open, with statements still queued
+    behind it (as when a batch's insert fails and its results are read while the tallies are
+    sent), is raised as is; leaving the aborted pipeline adds no second error to the log."""
+    import psycopg
+    from sqlalchemy import text
+
+    from cmp_server.services.sealing import pipeline
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's; on SQLite pipeline() does nothing")
+    with db.engine.connect() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE once (a int UNIQUE)"))
+        conn.execute(text("INSERT INTO once VALUES (1)"))
+        conn.commit()
+        with (
+            caplog.at_level("WARNING"),
+            pytest.raises(psycopg.Error, match="read early"),
+            pipeline(conn),
+        ):
+            conn.execute(text("INSERT INTO once VALUES (:a)"), [{"a": 2}, {"a": 1}])
+            raise psycopg.errors.UniqueViolation("read early")
+        assert [r.getMessage() for r in caplog.records] == []
+        conn.rollback()
+        assert conn.execute(text("SELECT count(*) FROM once")).scalar() == 1
