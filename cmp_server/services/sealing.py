@@ -10,9 +10,10 @@ workers, hosts) queue up and the chain never forks.
 
 The writer seals optimistically: it does not look for consent_ids already in the log, since
 replays are rare and the unique key on (site_id, consent_id) catches them anyway. A batch that
-trips the key is rolled back and sealed again, looking them up this time. The site's log stays
-locked for fewer round trips, and no lookup runs whose plan depends on the table's statistics
-(on a table not yet analysed, PostgreSQL scans a site's whole log for it).
+trips the key is rolled back and sealed again, looking them up this time. No lookup then runs
+whose plan depends on the table's statistics (on a table not yet analysed, PostgreSQL scans a
+site's whole log for it). On PostgreSQL the writes and the COMMIT go in one round trip
+(pipeline mode): the site's log is locked for two round trips per batch.
 """
 
 import logging
@@ -134,7 +135,7 @@ def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
 
 
 def seal_batch(
-    conn, pendings: list, signer=None, notary=None, look_up: bool = True
+    conn, pendings: list, signer=None, notary=None, look_up: bool = True, commit: bool = False
 ) -> list[tuple[str, dict]]:
     """Write `pendings` in the open transaction of `conn`; one (outcome, receipt) each, where
     outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts come back
@@ -142,7 +143,8 @@ def seal_batch(
     a scheduled checkpoint of each site, signed by `signer`, when one is due. With
     `look_up=False`, consent_ids already in the log are not looked for: one of them makes
     the insert fail on the unique key (IntegrityError), and the caller seals the batch again
-    with the look-up."""
+    with the look-up. `commit` ends the transaction with the writes (on PostgreSQL, in the
+    same round trip)."""
     results: list = [None] * len(pendings)
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
@@ -185,6 +187,8 @@ def seal_batch(
             conn.execute(INSERT_RECORDS, new_rows)
         if counts:
             add_tallies(conn, counts)
+        if commit:
+            conn.commit()
     return results
 
 
@@ -195,14 +199,17 @@ def pipeline(conn):
     if conn.dialect.name != "postgresql":
         yield
         return
-    with conn.connection.dbapi_connection.pipeline() as queued:
+    driver_connection = conn.connection.dbapi_connection
+    with driver_connection.pipeline() as queued:
         try:
             yield
         except (DBAPIError, psycopg.Error):
             # End the aborted pipeline here, so that leaving it raises nothing more (psycopg
-            # would log that second error as a warning).
-            with suppress(psycopg.Error):
-                queued.sync()
+            # would log that second error as a warning), then the failed transaction: a
+            # COMMIT queued behind the error never ran, and SQLAlchemy counts it as ended.
+            for end in (queued.sync, driver_connection.rollback):
+                with suppress(psycopg.Error):
+                    end()
             raise
 
 
@@ -297,8 +304,12 @@ class GroupCommitter:
         conn = self._connection
         if conn is None or conn.closed or conn.invalidated:
             conn = self._connection = self.engine.connect()
-        with conn.begin():
-            yield conn
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            conn.rollback()  # also after a failed commit, which leaves the transaction set
+            raise
 
     def close(self) -> None:
         """Close the kept connection (the next batch opens another)."""
@@ -312,7 +323,9 @@ class GroupCommitter:
         pendings = [p for p, _ in batch]
         try:
             with self.write_lock(), self.transaction() as conn:
-                results = seal_batch(conn, pendings, signer, self.notary, look_up)
+                results = seal_batch(
+                    conn, pendings, signer, self.notary, look_up=look_up, commit=True
+                )
         except Exception as exc:  # every waiter learns the batch failed; none was committed
             if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
                 return self.write(batch, True, look_up)  # the kept connection had died

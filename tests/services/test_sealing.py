@@ -238,9 +238,9 @@ def test_a_replay_in_a_batch_is_sealed_again_with_the_look_up(
     attempts = []
     real_seal = sealing.seal_batch
 
-    def counting_seal(conn, pendings, signer=None, notary=None, look_up=True):
+    def counting_seal(*args, look_up=True, **options):
         attempts.append(look_up)
-        return real_seal(conn, pendings, signer, notary, look_up)
+        return real_seal(*args, look_up=look_up, **options)
 
     monkeypatch.setattr(sealing, "seal_batch", counting_seal)
     conflicting = pending_for(site, action="accept_all", consent_id=sealed.row["consent_id"])
