@@ -308,7 +308,10 @@ class GroupCommitter:
             with conn.begin():
                 yield conn
         except BaseException:
-            conn.rollback()  # also after a failed commit, which leaves the transaction set
+            # Also after a failed commit, which leaves SQLAlchemy's transaction set; a dead
+            # connection may refuse even this, and the first error is the one to report.
+            with suppress(DBAPIError):
+                conn.rollback()
             raise
 
     def close(self) -> None:
