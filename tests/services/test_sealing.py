@@ -205,6 +205,7 @@ def test_the_writer_keeps_its_connection_and_replaces_a_dead_one(app, make_site,
 def test_the_writer_seals_new_consents_without_looking_them_up(
     app, make_site, new_committer, monkeypatch
 ):
+    """New consents cost no look-up of existing consent_ids: the unique key is the check."""
     from concurrent.futures import Future
 
     from cmp_server.services import sealing
