@@ -291,10 +291,7 @@ class GroupCommitter:
     def is_duplicate(self, exc: Exception) -> bool:
         """Whether `exc` is the database refusing a row on a unique key (raised by the driver
         when a psycopg pipeline ends, wrapped by SQLAlchemy otherwise)."""
-        integrity_error = self.engine.dialect.dbapi.IntegrityError
-        return isinstance(exc, integrity_error) or isinstance(
-            getattr(exc, "orig", None), integrity_error
-        )
+        return isinstance(getattr(exc, "orig", exc), self.engine.dialect.dbapi.IntegrityError)
 
     @contextmanager
     def transaction(self):
