@@ -1,0 +1,24 @@
+"""A new user's first steps on a real server: two workers, the CLI, the console, the snippet."""
+
+import re
+
+
+def test_a_new_installation_serves_the_console_and_a_snippet(live_server):
+    password = live_server.create_user("owner@example.com", "admin")
+    site_key = live_server.create_site("First shop", "https://first.example")
+
+    console = live_server.login("owner@example.com", password)
+    sites_page = console.get(live_server.url + "/admin/sites", timeout=30)
+    assert sites_page.status_code == 200
+    assert "First shop" in sites_page.text
+
+    live_server.accord("site", "publish", site_key)
+    snippet = live_server.get(f"/s/{site_key}.js")
+    assert snippet.status_code == 200
+    assert snippet.headers["Content-Type"].startswith("text/javascript")
+    assert re.search(r'"revision":\s*1\b', snippet.text)
+
+
+def test_the_server_runs_two_workers(live_server):
+    """The tier exists to see what differs between workers: make sure there are two."""
+    assert live_server.log().count("Booting worker") == 2
