@@ -7,6 +7,7 @@ Every setting is an environment variable; `Config.from_env()` checks them all an
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -26,6 +27,29 @@ def _int(env, name, default, minimum=0):
     return value
 
 
+def _seconds(env, name, default, minimum=0.0):
+    """A duration in seconds, fractions allowed (`0.25`)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= minimum or value == float("inf"):  # also refuses nan
+        raise ConfigError(f"{name} must be a number of seconds of at least {minimum}, got {raw!r}")
+    return value
+
+
+def database_slots(env) -> int:
+    """ACCORD_DB_REQUEST_SLOTS: how many requests of one worker may use the database at once.
+    By default a few of gunicorn's threads (GUNICORN_THREADS) are kept for what needs no
+    database (snippet, keys, health), so a hung database cannot take every thread."""
+    threads = _int(env, "GUNICORN_THREADS", 16, 1)
+    default = max(1, threads - max(2, threads // 8))
+    return _int(env, "ACCORD_DB_REQUEST_SLOTS", default, 1)
+
+
 def _bool(env, name, default):
     raw = env.get(name)
     if raw is None or raw == "":
@@ -35,6 +59,18 @@ def _bool(env, name, default):
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _rate_limit(env, name, default):
+    """A limit such as `10000 per minute` (the syntax of the `limits` library)."""
+    from limits import parse_many
+
+    raw = env.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a limit like '10000 per minute', got {raw!r}") from None
+    return raw
 
 
 def normalise_database_url(url: str) -> str:
@@ -49,8 +85,95 @@ def normalise_database_url(url: str) -> str:
     )
 
 
-def _secret_key(env, instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+def public_url(env) -> str | None:
+    """ACCORD_PUBLIC_URL without its trailing slash: the scheme, host and optional path prefix
+    browsers reach Accord at. When set, it alone names the API in the snippet, whatever the
+    request's Host or X-Forwarded-* headers say."""
+    raw = (env.get("ACCORD_PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"ACCORD_PUBLIC_URL must be an http(s) URL, got {raw!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"ACCORD_PUBLIC_URL must be a scheme, host and optional path only, got {raw!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"ACCORD_PUBLIC_URL has an invalid port: {raw!r}") from None
+    return raw.rstrip("/")
+
+
+def witness_urls(env) -> list[str]:
+    """ACCORD_WITNESSES: comma-separated http(s) base URLs of the witnesses that cosign this
+    installation's checkpoints (docs/witness.md); none by default."""
+    urls = []
+    for raw in (env.get("ACCORD_WITNESSES") or "").split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigError(f"ACCORD_WITNESSES must list http(s) URLs, got {raw!r}")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ConfigError(f"ACCORD_WITNESSES has an invalid port: {raw!r}") from None
+        urls.append(raw.rstrip("/"))
+    return urls
+
+
+def make_private_folder(path: Path) -> None:
+    """Create `path` (and its parents) readable by its owner only, if it does not exist: it
+    holds the SQLite database and the generated secret key."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask; this one is not
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a new file that only its owner can read (created so, never readable meanwhile)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+
+
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def make_private_database_file(path: Path) -> None:
+    """Create the SQLite database file owner-only (SQLite gives its -wal and -shm files the
+    database file's mode), and take group and other permissions away from an existing one
+    we own: it holds password and token hashes, consents and the encrypted signing keys."""
+    make_private_folder(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is a database
+    for companion in SQLITE_COMPANIONS:
+        file = path.with_name(path.name + companion)
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            continue
+        if stat.st_uid == os.getuid() and stat.st_mode & 0o077:
+            file.chmod(stat.st_mode & 0o700)
+
+
+def instance_path_of(env) -> Path:
+    return Path(env.get("ACCORD_INSTANCE_PATH") or "instance").resolve()
+
+
+def database_url_of(env, instance_path: Path) -> str:
+    db_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'accord.db'}"
+    return normalise_database_url(db_url)
+
+
+def _secret_key(env, instance_path: Path, create: bool) -> str:
+    """SECRET_KEY from the environment, else the one kept in the instance folder, generated
+    there the first time when `create` (the server, `accord db upgrade`). Without `create`
+    and without a key file, a throwaway key: a command that only prints help or checks a
+    bundle must not leave an instance folder behind."""
     if env.get("SECRET_KEY"):
         if len(env["SECRET_KEY"]) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters long")
@@ -58,11 +181,31 @@ def _secret_key(env, instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    if create:
+        make_private_folder(instance_path)
+        write_private_file(key_file, key)
     return key
+
+
+# Bounded waits on the database (README, "When the database hangs"): name -> (default, minimum).
+DATABASE_BOUNDS = {
+    "ACCORD_DB_CONNECT_TIMEOUT": (3.0, 1.0),
+    "ACCORD_DB_STATEMENT_TIMEOUT": (30.0, 0.0),
+    "ACCORD_DB_LOCK_TIMEOUT": (10.0, 0.0),
+    "ACCORD_DB_KEEPALIVE_SECONDS": (10.0, 1.0),
+    "ACCORD_DB_POOL_TIMEOUT": (2.0, 0.0),
+    "ACCORD_DB_WAIT_SECONDS": (5.0, 0.1),
+    "ACCORD_DB_STALE_WAIT_SECONDS": (0.5, 0.0),
+    "ACCORD_DB_SLOT_WAIT_SECONDS": (0.25, 0.0),
+    "ACCORD_HEALTH_TIMEOUT_SECONDS": (2.0, 0.1),
+}
+
+
+def database_bounds(env) -> dict:
+    settings = {name: _seconds(env, name, *bound) for name, bound in DATABASE_BOUNDS.items()}
+    settings["ACCORD_DB_REQUEST_SLOTS"] = database_slots(env)
+    return settings
 
 
 class Config:
@@ -76,8 +219,12 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    ACCORD_CONSENT_RATE_LIMIT = "120 per minute"
+    # Per client network (IPv4 /24, IPv6 /48): sized for the busiest real network, a mobile
+    # carrier's carrier-grade NAT in front of a very large site (README, "Rate limits").
+    ACCORD_CONSENT_RATE_LIMIT = "10000 per minute"
     ACCORD_PROXY_COUNT = 0
+    ACCORD_PUBLIC_URL = None
+    ACCORD_CREATE_INSTANCE = True  # False for CLI commands that must not write to disk
     ACCORD_COUNTRY_HEADER = None
     GEOIP_DB = None
     SESSION_COOKIE_HTTPONLY = True
@@ -86,18 +233,21 @@ class Config:
     ACCORD_GROUP_COMMIT = True
     ACCORD_SITE_CACHE_SECONDS = 2
     ACCORD_CHECKPOINT_MINUTES = 60
+    ACCORD_WITNESSES: list[str] = []
 
     @classmethod
-    def from_env(cls, env=None) -> dict:
-        """Settings as a dict, read and checked from `env` (default: os.environ)."""
+    def from_env(cls, env=None, create_instance: bool = True) -> dict:
+        """Settings as a dict, read and checked from `env` (default: os.environ). Without
+        `create_instance`, nothing is written to disk (see `_secret_key`)."""
         env = os.environ if env is None else env
-        instance_path = Path(env.get("ACCORD_INSTANCE_PATH") or "instance").resolve()
+        instance_path = instance_path_of(env)
         settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
         settings["ACCORD_INSTANCE_PATH"] = str(instance_path)
-        db_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'accord.db'}"
-        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(db_url)
-        settings["SECRET_KEY"] = _secret_key(env, instance_path)
+        settings["ACCORD_CREATE_INSTANCE"] = create_instance
+        settings["SQLALCHEMY_DATABASE_URI"] = database_url_of(env, instance_path)
+        settings["SECRET_KEY"] = _secret_key(env, instance_path, create_instance)
         settings["ACCORD_PROXY_COUNT"] = _int(env, "ACCORD_PROXY_COUNT", 0)
+        settings["ACCORD_PUBLIC_URL"] = public_url(env)
         settings["ACCORD_COUNTRY_HEADER"] = env.get("ACCORD_COUNTRY_HEADER") or None
         geoip = env.get("GEOIP_DB") or None
         if geoip and not Path(geoip).is_file():
@@ -111,11 +261,13 @@ class Config:
                 )
             settings["RATELIMIT_STORAGE_URI"] = redis_url
         settings["RATELIMIT_ENABLED"] = _bool(env, "ACCORD_RATELIMIT_ENABLED", True)
-        settings["ACCORD_CONSENT_RATE_LIMIT"] = (
-            env.get("ACCORD_CONSENT_RATE_LIMIT") or cls.ACCORD_CONSENT_RATE_LIMIT
+        settings["ACCORD_CONSENT_RATE_LIMIT"] = _rate_limit(
+            env, "ACCORD_CONSENT_RATE_LIMIT", cls.ACCORD_CONSENT_RATE_LIMIT
         )
         settings["SESSION_COOKIE_SECURE"] = _bool(env, "ACCORD_SECURE_COOKIES", False)
         settings["ACCORD_GROUP_COMMIT"] = _bool(env, "ACCORD_GROUP_COMMIT", True)
         settings["ACCORD_CHECKPOINT_MINUTES"] = _int(env, "ACCORD_CHECKPOINT_MINUTES", 60, 1)
         settings["ACCORD_SITE_CACHE_SECONDS"] = _int(env, "ACCORD_SITE_CACHE_SECONDS", 2, 0)
+        settings["ACCORD_WITNESSES"] = witness_urls(env)
+        settings.update(database_bounds(env))
         return settings

@@ -2,22 +2,48 @@
 
 Threads matter: consents that arrive together in one worker are written in one transaction
 (group commit), so each worker runs many threads. Override with GUNICORN_* variables.
+
+Logs hold no visitor's full IP address, device ID or secret (cmp_server/logs.py): the access
+log (`GUNICORN_ACCESSLOG`) is written from redacted atoms, so `%(h)s` and
+`%({x-forwarded-for}i)s` are networks (IPv4 /24, IPv6 /48), and every other log record is
+redacted when it is made, in the master and in each worker.
 """
 
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
+from cmp_server import logs
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
+# Of these, ACCORD_DB_REQUEST_SLOTS (by default all but max(2, threads // 8)) may wait on the
+# database at once; the rest keep serving the snippet, keys and health checks when it hangs.
 threads = int(os.environ.get("GUNICORN_THREADS", 16))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+# gunicorn's default format, with the forwarded-for chain (truncated like the client address).
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" "%({x-forwarded-for}i)s"'
+)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # One control socket per user is shared by every gunicorn instance: tests and benches start
 # several, so it stays off.
 control_socket_disable = True
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, writing the access log from redacted atoms (logs.access_atoms)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        return logs.access_atoms(super().atoms(resp, req, environ, request_time))
+
+
+logger_class = AccessLogger
+logs.install(gunicorn_master=True)  # workers are forked from the master: they inherit it

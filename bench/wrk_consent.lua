@@ -17,13 +17,19 @@ local function uuid(n)
     math.random(0, 0x7fffffff), thread_id, math.random(0, 0xfff), math.random(0, 0xfff), n)
 end
 
+-- A new device per request, so each consent binds its device's secret (base64url characters).
+local function secret()
+  return string.format("bench-%08x%08x%08x%08x", math.random(0, 0x7fffffff),
+    math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+end
+
 request = function()
   counter = counter + 1
   local body = string.format(
     '{"consent_id":"%s","device_id":"%s","revision":1,"action":"custom",' ..
     '"choices":{"necessary":true,"analytics":true,"marketing":false},' ..
-    '"language":"en","page_url":"https://shop.example/p","gpc":false}',
-    uuid(counter), uuid(counter + 1000000000))
+    '"language":"en","page_url":"https://shop.example/p","gpc":false,"device_secret":"%s"}',
+    uuid(counter), uuid(counter + 1000000000), secret())
   return wrk.format("POST", nil, {["Content-Type"] = "text/plain"}, body)
 end
 

@@ -23,6 +23,12 @@ local function uuid(n)
     math.random(0, 0x7fffffff), thread_id, math.random(0, 0xfff), math.random(0, 0xfff), n)
 end
 
+-- A new device per request, so each consent binds its device's secret (base64url characters).
+local function secret()
+  return string.format("bench-%08x%08x%08x%08x", math.random(0, 0x7fffffff),
+    math.random(0, 0x7fffffff), math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+end
+
 request = function()
   counter = counter + 1
   if counter % 2 == 1 then
@@ -32,8 +38,8 @@ request = function()
   local body = string.format(
     '{"consent_id":"%s","device_id":"%s","revision":1,"action":"%s",' ..
     '"choices":{"necessary":true,"analytics":%s,"marketing":%s},' ..
-    '"language":"en","page_url":"https://shop.example/p","gpc":false}',
-    uuid(counter), uuid(counter + 1000000000), a[1], a[2], a[3])
+    '"language":"en","page_url":"https://shop.example/p","gpc":false,"device_secret":"%s"}',
+    uuid(counter), uuid(counter + 1000000000), a[1], a[2], a[3], secret())
   return wrk.format("POST", "/api/v1/sites/" .. site_key .. "/consents",
     {["Content-Type"] = "text/plain", ["Origin"] = "https://shop.example"}, body)
 end

@@ -1,16 +1,26 @@
-"""Accord: a self-hosted cookie consent management platform."""
+"""Accord: a self-hosted cookie consent management platform.
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+This module imports nothing at load time: the offline verifier (`cmp_server.proof`,
+`accord-verify`) must run where Flask and the app's settings are absent."""
 
-from config import Config
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None) -> "Flask":
     """Build the app: settings from the environment (overridden by `config`), extensions,
     blueprints, error handlers and CLI. Nothing here serves a request."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from cmp_server import logs
+    from config import Config
+
+    logs.install()  # before anything can log: no full IP, device ID or secret in logs
     app = Flask(__name__, instance_relative_config=False)
-    settings = Config.from_env()
+    settings = Config.from_env(create_instance=(config or {}).get("ACCORD_CREATE_INSTANCE", True))
     settings.update(config or {})
     if "DATABASE_URL" in (config or {}):
         from config import normalise_database_url
@@ -38,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["ACCORD_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
+    from cmp_server import http_headers
+
+    http_headers.init_app(app)
     from cmp_server.public.routes import bp as public_bp
 
     extensions.csrf.exempt(public_bp)

@@ -8,23 +8,61 @@ import click
 from flask.cli import FlaskGroup
 
 from cmp_server.extensions import db
-from cmp_server.services import lookup, sites, staff
+from cmp_server.schemas.text import escape_controls
+from cmp_server.services import lookup, publishing, sites, staff
+from cmp_server.services.audit import CLI_ACTOR
 from cmp_server.services.demo import DEMO_SITE_NAME, demo_site_config
-from cmp_server.services.errors import ServiceError
+from cmp_server.services.errors import Conflict, ServiceError
 
 
 def main():
-    from cmp_server import create_app
+    from sqlalchemy.exc import DBAPIError
 
-    cli = FlaskGroup(create_app=lambda: create_app(), help="Accord, the consent platform.")
-    cli.main(prog_name="accord")
+    from cmp_server import create_app, preflight
+    from config import ConfigError
+
+    args = sys.argv[1:]
+    if preflight.command_words(args) == ("proofs", "verify-bundle"):  # offline: no app at all
+        from cmp_server.proof.cli import main as verify_main
+
+        sys.exit(
+            verify_main(args[args.index("verify-bundle") + 1 :], "accord proofs verify-bundle")
+        )
+    if preflight.command_words(args)[:1] == ("witness",):  # its own key and database
+        from cmp_server.witness.cli import witness_cli
+
+        witness_cli.main(args[args.index("witness") + 1 :], prog_name="accord witness")
+    if preflight.needs_database(args) and (problem := preflight.database_problem()):
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+    settings = {"ACCORD_CREATE_INSTANCE": preflight.creates_instance(args)}
+    cli = FlaskGroup(create_app=lambda: create_app(settings), help="Accord, the consent platform.")
+    try:
+        cli.main(prog_name="accord")
+    except ConfigError as exc:  # a wrong setting: its message names it
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except DBAPIError as exc:  # one line, not a page of traceback
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        click.echo(f"Error: the database refused the command: {reason}", err=True)
+        sys.exit(1)
 
 
 def fail(exc: ServiceError):
+    if exc.code == "not_compliant":
+        refuse_publishing(exc)
     message = exc.message
     for field, problems in (exc.fields or {}).items():
         message += f"\n  {field}: {json.dumps(problems, ensure_ascii=False)}"
     raise click.ClickException(message)
+
+
+def refuse_publishing(exc: ServiceError):
+    """The compliance problems that stop a publish, one line each (the console cites the
+    rules in full on the site's Publish page)."""
+    lines = ["Publishing is refused and nothing was changed: the configuration breaks these rules."]
+    lines += [f"  - {p['code']}: {p['message']}" for p in exc.fields["compliance"]]
+    raise click.ClickException("\n".join(lines))
 
 
 site_cli = click.Group("site", help="Create, list, import, export and publish sites.")
@@ -71,7 +109,8 @@ def site_list(as_json):
         click.echo("No sites yet: `accord site create --name NAME --origin https://…`.")
     for row in rows:
         revision = f"revision {row['revision']}" if row["revision"] else "not published"
-        click.echo(f"{row['site_key']}  {row['name']}  ({revision})  {' '.join(row['origins'])}")
+        line = f"{row['site_key']}  {row['name']}  ({revision})  {' '.join(row['origins'])}"
+        click.echo(escape_controls(line))
 
 
 @site_cli.command("import")
@@ -88,18 +127,32 @@ def site_import(file, site_key, publish, as_json):
     if not isinstance(data, dict):
         raise click.ClickException(f"{file.name} must hold one JSON object.")
     try:
-        site = sites.get_site(site_key) if site_key else None
-        site = sites.import_site(data, site)
-        revision = sites.publish_revision(site, published_by="cli") if publish else None
+        if site_key:
+            site = sites.save_draft(sites.get_site(site_key), data, CLI_ACTOR, True, "cli import")
+        else:
+            site = sites.import_site(data)
+        revision = publish_imported(site) if publish else None
     except ServiceError as exc:
         fail(exc)
     db.session.commit()
-    lookup.forget_site(site.site_key)
     number = revision.number if revision else None
     if as_json:
         click.echo(json.dumps({"site_key": site.site_key, "revision": number}))
     else:
         click.echo(site.site_key)
+
+
+def publish_imported(site):
+    """Publish an imported configuration; one that is already live is not an error (a deploy
+    may import the same file again), it keeps the published revision."""
+    try:
+        return publishing.publish(site, None, CLI_ACTOR)
+    except Conflict as exc:
+        if exc.code != "nothing_to_publish":
+            raise
+        revision = sites.published_revision(site)
+        click.echo(f"Revision {revision.number} is already this configuration.", err=True)
+        return revision
 
 
 @site_cli.command("export")
@@ -123,13 +176,10 @@ def site_export(site_key):
 def site_publish(site_key, reconsent):
     """Publish the site's draft as a new revision."""
     try:
-        revision = sites.publish_revision(
-            sites.get_site(site_key), requires_reconsent=reconsent, published_by="cli"
-        )
+        revision = publishing.publish(sites.get_site(site_key), reconsent, CLI_ACTOR)
     except ServiceError as exc:
         fail(exc)
     db.session.commit()
-    lookup.forget_site(site_key)
     again = "visitors will be asked again" if revision.requires_reconsent else "no re-consent"
     click.echo(f"Published revision {revision.number} ({again}): {revision.reconsent_reasons}")
 
@@ -171,7 +221,7 @@ def demo(origins, email, password):
     site = db.session.scalar(select(Site).where(Site.name == DEMO_SITE_NAME))
     if site is None:
         site = sites.import_site(demo_site_config(list(origins) or None))
-        sites.publish_revision(site, published_by="demo")
+        publishing.publish(site, None, CLI_ACTOR)
         click.echo(f"Created the demo site, key {site.site_key}.")
     else:
         click.echo(f"The demo site exists, key {site.site_key}.")

@@ -3,7 +3,9 @@
 import click
 
 from cmp_server.extensions import db
+from cmp_server.schemas.text import escape_controls
 from cmp_server.services import audit, staff, tokens
+from cmp_server.services.errors import ServiceError
 
 token_cli = click.Group("token", help="Create, list and revoke admin API tokens.")
 
@@ -18,42 +20,58 @@ def _user(email: str):
 @token_cli.command("create")
 @click.option("--email", required=True, help="The owner; the token acts with their role.")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
-def token_create(email, name):
+@click.option(
+    "--days",
+    type=click.IntRange(1, tokens.MAX_LIFETIME_DAYS),
+    default=tokens.DEFAULT_LIFETIME_DAYS,
+    show_default=True,
+    help="The token stops working after this many days.",
+)
+def token_create(email, name, days):
     """Create a token and print it once (only its SHA-256 is stored)."""
     user = _user(email)
     if not user.active:
         raise click.ClickException(f"The account {user.email} is inactive.")
-    token, plain = tokens.create_token(user, name)
+    try:
+        token, plain = tokens.create_token(user, name, days)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
     audit.record_event(
         "cli",
         "cli",
         "token.create",
         target=token.prefix,
-        details={"name": token.name, "owner": user.email},
+        details={
+            "name": token.name,
+            "owner": user.email,
+            "expires_at": token.expires_at.isoformat(),
+        },
     )
     db.session.commit()
     click.echo(plain)
-    click.echo(f"Token for {user.email} ({user.role}); it will not be shown again.", err=True)
+    click.echo(
+        f"Token for {user.email} ({user.role}), valid until {token.expires_at:%Y-%m-%d %H:%M} "
+        "UTC; it will not be shown again.",
+        err=True,
+    )
 
 
 @token_cli.command("list")
 @click.option("--email", help="Only this owner's tokens.")
 def token_list(email):
-    """List tokens (prefix, owner, state); never the secrets."""
+    """List tokens (id, prefix, owner, state, expiry, last use, name); never the secrets."""
     for token in tokens.list_tokens(_user(email) if email else None):
-        state = "revoked" if token.revoked_at else "active"
+        state = tokens.state(token)
+        expires = f"expires {token.expires_at:%Y-%m-%d}"
         used = token.last_used_at.isoformat() if token.last_used_at else "never used"
-        click.echo(
-            f"{token.id}\t{token.prefix}…\t{token.user.email}\t{state}\t{used}\t{token.name}"
-        )
+        owner, name = escape_controls(token.user.email), escape_controls(token.name)
+        click.echo(f"{token.id}\t{token.prefix}…\t{owner}\t{state}\t{expires}\t{used}\t{name}")
 
 
 @token_cli.command("revoke")
 @click.argument("token_id", type=int)
 def token_revoke(token_id):
     """Revoke the token with this id (see `accord token list`)."""
-    from cmp_server.services.errors import ServiceError
-
     try:
         token = tokens.revoke_token(tokens.get_token(token_id))
     except ServiceError as exc:

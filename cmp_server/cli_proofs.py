@@ -124,43 +124,60 @@ def export(site_key, fmt, since, until, output):
 @proofs_cli.command("verify")
 @click.option("--site", "site_key", required=True, help="The site's key.")
 def verify(site_key):
-    """Verify a site's live log; exits 1 and names the first bad record on failure."""
-    from cmp_server.services import proofs
+    """Verify a site's live log, and that it still holds what each witness cosigned; exits 1
+    and names the first bad record (or the witness) on failure."""
+    from cmp_server.services import proofs, witnesses
 
     site = _site(site_key)
     progress = Progress("verifying", _log_size(site))
     result = proofs.verify_site_log(site, progress=progress)
     progress.show()
+    last = proofs.site_checkpoints(site)[-1:]
+    witnessed = witnesses.check_log(site) if result.ok else []
+    lag = witnesses.status(site)
     db.session.rollback()
     if not result.ok:
         click.echo(f"Site {site.site_key}: FAILED: {result.problem}", err=True)
         sys.exit(1)
-    click.echo(f"Site {site.site_key}: {result}")
-
-
-@proofs_cli.command("verify-bundle", with_appcontext=False)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--trusted-keys",
-    type=click.File("r", encoding="utf-8"),
-    help="The site's accord-keys.json: fail unless every key in the bundle is in it.",
-)
-def verify_bundle(file, trusted_keys):
-    """Verify a proof bundle offline (no database, no configuration needed)."""
-    from cmp_server.proof.verify import verify_bundle as check
-
-    trusted = None
-    if trusted_keys is not None:
-        try:
-            trusted = {k["key_id"] for k in json.load(trusted_keys)["keys"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            message = f"{trusted_keys.name}: not an accord-keys.json ({exc})"
-            raise click.ClickException(message) from None
-    report = check(file, trusted)
-    for line in report.lines():
-        click.echo(line, err=not report.ok)
-    if not report.ok:
+    for row in lag:
+        cosigned = f"cosigned up to size {row['size']}" if row["size"] is not None else "none"
+        click.echo(f"Witness {row['url']}: {cosigned}, {row['lag']} records behind the head")
+    if witnessed:
+        for problem in witnessed:
+            click.echo(f"Site {site.site_key}: FAILED: {problem}", err=True)
         sys.exit(1)
+    click.echo(f"Site {site.site_key}: {result}")
+    if not lag:
+        click.echo(_undetectable(last[0] if last else None))
+
+
+def _undetectable(last_checkpoint: dict | None) -> str:
+    """What a check of the database alone cannot see (no witness holds a copy)."""
+    since = (
+        f"after the last signed checkpoint (size {last_checkpoint['size']}, "
+        f"{last_checkpoint['created_at']})"
+        if last_checkpoint
+        else "(there is no signed checkpoint yet)"
+    )
+    return (
+        f"Not detectable from this database alone: records removed from the end of the log or "
+        f"rewritten {since}, with the head and later checkpoints moved back to match. Receipts "
+        "held by visitors and bundles exported earlier still reveal it."
+    )
+
+
+@proofs_cli.command(
+    "verify-bundle",
+    with_appcontext=False,
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def verify_bundle(args):
+    """Verify a proof bundle offline, as `accord-verify` does (see `--help`)."""
+    from cmp_server.proof.cli import main as verify_main
+
+    sys.exit(verify_main(list(args), prog="accord proofs verify-bundle"))
 
 
 @proofs_cli.command("checkpoint")
@@ -174,7 +191,8 @@ def verify_bundle(file, trusted_keys):
     help="Skip sites whose head has not moved or was checkpointed this recently.",
 )
 def checkpoint(site_key, minutes):
-    """Sign and store a checkpoint of each site's log head (for cron)."""
+    """Sign and store a checkpoint of each site's log head (for cron), then send each site's
+    latest checkpoint to the witnesses that lack it (ACCORD_WITNESSES)."""
     from cmp_server.models.types import utcnow
     from cmp_server.proof.log import timestamp
     from cmp_server.services import proofs, sites
@@ -187,10 +205,20 @@ def checkpoint(site_key, minutes):
             or last[0]["created_at"] > timestamp(utcnow() - timedelta(minutes=minutes))
         ):
             click.echo(f"{site.site_key}: checkpoint is recent or the log has not moved")
-            continue
-        statement = proofs.make_checkpoint(site, "manual")
+        else:
+            statement = proofs.make_checkpoint(site, "manual")
+            db.session.commit()
+            click.echo(f"{site.site_key}: size {statement['size']} head {statement['head_hash']}")
+        _send_to_witnesses(site)
+
+
+def _send_to_witnesses(site) -> None:
+    """Outside any transaction that holds the log: a witness that is down costs a timeout."""
+    from cmp_server.services import witnesses
+
+    for outcome in witnesses.send_latest(site):
         db.session.commit()
-        click.echo(f"{site.site_key}: size {statement['size']} head {statement['head_hash']}")
+        click.echo(f"{site.site_key}: witness {outcome.url}: {outcome.message}")
 
 
 @keys_cli.command("rotate")
@@ -251,6 +279,9 @@ def purge(site_key, dry_run):
 
 
 def register(app) -> None:
+    from cmp_server.witness.cli import witness_cli  # listed in --help; cli.main runs it apart
+
     app.cli.add_command(proofs_cli)
+    app.cli.add_command(witness_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(purge)

@@ -49,7 +49,7 @@ def handle_service_error(exc: ServiceError):
     headers = {"Retry-After": "5"} if isinstance(exc, StorageUnavailable) else None
     if wants_json():
         return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
-    return _page(exc.status, exc.message)
+    return (*_page(exc.status, exc.message), headers or {})
 
 
 def handle_validation_error(exc: ValidationError):
@@ -86,7 +86,7 @@ def handle_database_error(exc: DBAPIError):
     message = "The database is unavailable; try again shortly."
     if wants_json():
         return error_response(503, "storage_unavailable", message, headers={"Retry-After": "5"})
-    return _page(503, message)
+    return (*_page(503, message), {"Retry-After": "5"})
 
 
 def handle_data_error(exc: DataError):

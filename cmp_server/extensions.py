@@ -7,7 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
-from cmp_server.visitor import client_ip
+from cmp_server.visitor import client_ip, truncate_ip
 
 # Named constraints so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -22,4 +22,12 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=client_ip, default_limits=[])
+
+
+def client_network() -> str:
+    """Rate limits count per client network (IPv4 /24, IPv6 /48), as the README says: one
+    IPv6 host holds a whole /64 of addresses, so a per-address limit would not hold it."""
+    return truncate_ip(client_ip()) or client_ip()
+
+
+limiter = Limiter(key_func=client_network, default_limits=[])

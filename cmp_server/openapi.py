@@ -23,6 +23,21 @@ DEVICE_ID = {
     "required": True,
     "schema": {"type": "string", "format": "uuid"},
 }
+DEVICE_SECRET = {
+    "name": "Accord-Device-Secret",
+    "in": "header",
+    "required": False,
+    "description": (
+        "The device's secret (22 to 128 base64url characters), the one its first consent "
+        "bound. Required once the device has one bound; a device without one (no consent "
+        "yet, or recorded before device secrets) is served without it."
+    ),
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,128}$"},
+}
+DEVICE_REFUSED = (
+    "origin not allowed; or `device_secret_mismatch`: the device has a secret bound and the "
+    "request did not present it"
+)
 
 
 def error(description: str) -> dict:
@@ -68,7 +83,10 @@ def add_public_paths(spec: APISpec) -> None:
                 "responses": {
                     "201": json_body("Receipt", "the receipt, after the record is committed"),
                     "400": error("invalid decision"),
-                    "403": error("origin not allowed"),
+                    "403": error(
+                        "origin not allowed; or `device_secret_mismatch`: the device has "
+                        "another secret bound, or one is bound and none was sent"
+                    ),
                     "404": error("unknown site"),
                     "409": error("consent_id reused with another body"),
                     "413": error("body over 64 KiB"),
@@ -81,23 +99,23 @@ def add_public_paths(spec: APISpec) -> None:
     )
     spec.path(
         path="/api/v1/sites/{site_key}/devices/{device_id}/consents",
-        parameters=[SITE_KEY, DEVICE_ID],
+        parameters=[SITE_KEY, DEVICE_ID, DEVICE_SECRET],
         operations={
             "get": {
                 "summary": "The device's own consent history",
                 "responses": {
                     "200": json_body("DeviceHistory", "the device's records, oldest first"),
                     "400": error("device_id is not a UUID"),
-                    "403": error("origin not allowed"),
+                    "403": error(DEVICE_REFUSED),
                     "404": error("unknown site"),
                 },
             },
             "delete": {
-                "summary": "Erase the device's records (personal data)",
+                "summary": "Erase the device's records (personal data) and unbind its secret",
                 "responses": {
                     "200": json_body("Erasure", "how many records were erased"),
                     "400": error("device_id is not a UUID"),
-                    "403": error("origin not allowed"),
+                    "403": error(DEVICE_REFUSED),
                     "404": error("unknown site"),
                 },
             },
@@ -107,13 +125,27 @@ def add_public_paths(spec: APISpec) -> None:
         path="/healthz",
         operations={
             "get": {
-                "summary": "Liveness and database reachability",
+                "summary": "Readiness: the database answers within the health timeout (2 s)",
                 "responses": {
                     "200": {
                         "description": "up",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
-                    "503": error("database unreachable"),
+                    "503": error("the database did not answer in time, or is unreachable"),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/livez",
+        operations={
+            "get": {
+                "summary": "Liveness: the process serves requests (never touches the database)",
+                "responses": {
+                    "200": {
+                        "description": "alive",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
                 },
             }
         },
@@ -131,6 +163,29 @@ def add_proof_paths(spec: APISpec) -> None:
                         "description": "keys with their ids, algorithm and validity",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     }
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/sites/{site_key}/checkpoints/latest",
+        operations={
+            "get": {
+                "summary": "The log's latest signed checkpoint with its witness cosignatures",
+                "parameters": [
+                    {
+                        "name": "site_key",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "{checkpoint, cosignatures} (docs/witness.md)",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "404": error("no such site, or no checkpoint yet"),
                 },
             }
         },

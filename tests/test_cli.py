@@ -19,8 +19,9 @@ def test_site_create_list_export_import_publish(runner, tmp_path):
     exported = runner.invoke(args=["site", "export", key])
     document = json.loads(exported.output)
     assert document["origins"] == ["https://shop.example"]
+    document["privacy_policy_url"] = "https://shop.example/privacy"  # else publishing is refused
     path = tmp_path / "site.json"
-    path.write_text(exported.output)
+    path.write_text(json.dumps(document))
 
     imported = runner.invoke(args=["site", "import", str(path), "--publish", "--json"])
     assert imported.exit_code == 0, imported.output

@@ -46,7 +46,7 @@ def test_export_every_format_and_verify_the_bundle(client, runner, make_site, tm
     assert len((tmp_path / "export.ndjson").read_text().splitlines()) == 3
     assert len((tmp_path / "export.csv").read_text().splitlines()) == 4
     result = runner.invoke(args=["proofs", "verify-bundle", str(tmp_path / "export.bundle")])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # intact, but no key pinned
     keys = runner.invoke(args=["keys", "list", "--json"]).output
     (tmp_path / "keys.json").write_text(keys)
     result = runner.invoke(
@@ -99,8 +99,10 @@ def test_verify_bundle_runs_offline_in_its_own_process(client, runner, make_site
         "SECRET_KEY": "an-auditor-has-no-secret-key",
     }
     accord = [sys.executable, "-c", "from cmp_server.cli import main; main()"]
+    keys = tmp_path / "keys.json"
+    keys.write_text(runner.invoke(args=["keys", "list", "--json"]).output)
     ok = subprocess.run(
-        [*accord, "proofs", "verify-bundle", str(bundle)],
+        [*accord, "proofs", "verify-bundle", str(bundle), "--trusted-keys", str(keys)],
         env=env,
         capture_output=True,
         text=True,
@@ -108,7 +110,7 @@ def test_verify_bundle_runs_offline_in_its_own_process(client, runner, make_site
         timeout=60,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "OK: bundle of site" in ok.stdout
+    assert f"OK: bundle of site {site.site_key} intact" in ok.stdout
     broken = tmp_path / "broken.zip"
     data = bundle.read_bytes()
     broken.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])

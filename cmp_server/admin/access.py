@@ -3,6 +3,10 @@
 The console and the API check the same capabilities (`requires("publish")`), so a role means
 the same in both. `g.staff` is the acting user: the session's user in the console, the
 token's owner in the API.
+
+A site limit bounds every power, not only which sites one sees: the installation-wide
+capabilities (staff accounts, everyone's tokens, the signing keys, new sites) belong to
+admins of every site. An admin limited to some sites keeps the admin's powers on those sites.
 """
 
 from functools import wraps
@@ -37,6 +41,9 @@ CAPABILITIES = {
     "keys": ADMIN,
 }
 
+# Capabilities over the whole installation: an account with a site limit never has them.
+INSTALLATION_WIDE = frozenset({"create_site", "staff", "all_tokens", "keys"})
+
 
 class Unauthenticated(ServiceError):
     status = 401
@@ -44,7 +51,19 @@ class Unauthenticated(ServiceError):
 
 
 def can(user: User | None, capability: str) -> bool:
-    return user is not None and user.role in CAPABILITIES[capability]
+    if user is None or user.role not in CAPABILITIES[capability]:
+        return False
+    return capability not in INSTALLATION_WIDE or user.has_every_site
+
+
+def refusal(user: User, capability: str) -> Forbidden:
+    """Why `user` may not use `capability`, as the 403 the console and the API show."""
+    if user.role in CAPABILITIES[capability]:
+        return Forbidden(
+            "An account limited to some sites cannot do this: it is for admins of every site.",
+            code="site_limited",
+        )
+    return Forbidden(f"The {user.role} role cannot do this.", code="role_forbidden")
 
 
 def staff() -> User | None:
@@ -65,7 +84,7 @@ def requires(capability: str):
                     raise Unauthenticated("Send an API token: Authorization: Bearer <token>.")
                 return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
             if not can(user, capability):
-                raise Forbidden(f"The {user.role} role cannot do this.", code="role_forbidden")
+                raise refusal(user, capability)
             return view(*args, **kwargs)
 
         wrapped.capability = capability
@@ -104,4 +123,14 @@ def record(action: str, site_key: str | None = None, target=None, details=None, 
         target=target,
         details=details,
         ip_truncated=truncate_ip(client_ip()),
+    )
+
+
+def acting() -> audit.Actor:
+    """The acting user, channel and (truncated) address, for services that audit themselves."""
+    user = staff()
+    return audit.Actor(
+        user.email if user else "anonymous",
+        g.get("via", "console"),
+        truncate_ip(client_ip()),
     )

@@ -11,6 +11,7 @@ from flask import request
 
 from cmp_server.admin import records
 from cmp_server.admin.access import (
+    acting,
     audit_scope,
     can,
     record,
@@ -21,11 +22,10 @@ from cmp_server.admin.access import (
 )
 from cmp_server.admin.blueprint import api_bp
 from cmp_server.admin.proofs import export_response
-from cmp_server.admin.publishing import preview, publish
 from cmp_server.extensions import db
 from cmp_server.schemas import admin as schemas
 from cmp_server.schemas.site import SiteCreateSchema, SiteSummarySchema
-from cmp_server.services import audit, lookup, sites, stats, tokens
+from cmp_server.services import audit, publishing, sites, stats, tokens
 from cmp_server.services import staff as staff_service
 from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
 
@@ -100,10 +100,8 @@ def config_get(site_key):
 @requires("edit_config")
 def config_put(site_key):
     site = site_for(site_key)
-    sites.import_site(json_body(), site)
-    record("site.draft.update", site_key=site.site_key, target="api")
+    sites.save_draft(site, json_body(), acting(), can(staff(), "retention"), "api")
     db.session.commit()
-    lookup.forget_site(site.site_key)
     return sites.export_site(site)
 
 
@@ -111,7 +109,7 @@ def config_put(site_key):
 @requires("view_sites")
 def publish_preview(site_key):
     """The diff against the published revision, re-consent reasons and compliance problems."""
-    return preview(site_for(site_key)).as_dict()
+    return publishing.preview(site_for(site_key)).as_dict()
 
 
 @api_bp.post("/sites/<site_key>/publish")
@@ -119,20 +117,8 @@ def publish_preview(site_key):
 def publish_post(site_key):
     site = site_for(site_key)
     data = schemas.PublishInSchema().load(request.get_json(silent=True) or {})
-    revision = publish(site, data["requires_reconsent"], staff().email)
-    record(
-        "site.publish",
-        site_key=site.site_key,
-        target=f"revision {revision.number}",
-        details={
-            "revision": revision.number,
-            "config_hash": revision.config_hash,
-            "requires_reconsent": revision.requires_reconsent,
-            "reasons": revision.reconsent_reasons,
-        },
-    )
+    revision = publishing.publish(site, data["requires_reconsent"], acting())
     db.session.commit()
-    lookup.forget_site(site.site_key)
     return revision_out.dump(revision), 201
 
 
@@ -148,11 +134,7 @@ def revision_list(site_key):
 def retention_put(site_key):
     site = site_for(site_key)
     data = schemas.RetentionSchema().load(json_body())
-    before = {"retention_days": site.retention_days, "legal_hold": site.legal_hold}
-    site.retention_days, site.legal_hold = data["retention_days"], data["legal_hold"]
-    record(
-        "site.retention.update", site_key=site.site_key, details={"before": before, "after": data}
-    )
+    sites.set_retention(site, data["retention_days"], data["legal_hold"], acting())
     db.session.commit()
     return data
 
@@ -253,7 +235,7 @@ def user_list():
 def user_create():
     data = schemas.UserCreateSchema().load(json_body())
     user = staff_service.create_user(
-        data["email"], data["role"], data["password"], data["site_keys"]
+        data["email"], data["role"], data["password"], data["site_keys"], by=staff()
     )
     record(
         "user.create", target=user.email, details={"role": user.role, "site_keys": user.site_keys}
@@ -267,19 +249,17 @@ def user_create():
 def user_update(user_id):
     user = staff_service.get_user(user_id)
     data = schemas.UserUpdateSchema().load(json_body())
-    if user.id == staff().id and (
-        data.get("active") is False or data.get("role", "admin") != "admin"
-    ):
-        raise InvalidInput("You cannot remove your own admin role or deactivate yourself.")
     changes = staff_service.update_user(
         user,
         data.get("role"),
         data.get("site_keys", False),  # False: leave the site limit as it is
         data.get("active"),
+        by=staff(),
     )
     if "password" in data:
-        staff_service.set_password(user, data["password"])
+        revoked = staff_service.reset_password(user, data["password"], by=staff())
         changes["password"] = "reset"  # noqa: S105 - a note, not a secret
+        changes["tokens_revoked"] = changes.get("tokens_revoked", 0) + revoked
     record("user.update", target=user.email, details=changes)
     db.session.commit()
     return user_out.dump(user)
@@ -296,8 +276,12 @@ def token_list():
 @requires("own_tokens")
 def token_create():
     data = schemas.TokenCreateSchema().load(request.get_json(silent=True) or {})
-    token, plain = tokens.create_token(staff(), data["name"])
-    record("token.create", target=token.prefix, details={"name": token.name})
+    token, plain = tokens.create_token(staff(), data["name"], data["expires_in_days"])
+    record(
+        "token.create",
+        target=token.prefix,
+        details={"name": token.name, "expires_at": token.expires_at.isoformat()},
+    )
     db.session.commit()
     return {**token_out.dump(token), "token": plain}, 201
 

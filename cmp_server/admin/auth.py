@@ -1,13 +1,15 @@
 """Staff sign-in: console sessions (Flask-Login) and API bearer tokens.
 
 Sessions: the session is cleared before login (no fixation: nothing from before sign-in
-survives), Flask-Login's "strong" protection drops it if the client changes, and it carries
-a fingerprint of the password hash, so changing a password signs out every other session.
+survives), Flask-Login's "strong" protection drops it if the client changes, and it names a
+session held on the server (services/staff_sessions.py), so sign-out, a password change, a
+reset or a deactivation end it even for a copy of the cookie.
+Sign-in attempts are throttled per account and client network (services/login_throttle.py).
 API: `Authorization: Bearer <token>` only; the session cookie is ignored there, which is why
 the API needs no CSRF token (a browser cannot attach a bearer token on its own).
 """
 
-import hashlib
+import math
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, session, url_for
@@ -20,15 +22,13 @@ from cmp_server.extensions import db, limiter
 from cmp_server.extensions import login as login_manager
 from cmp_server.models import User
 from cmp_server.models.types import utcnow
+from cmp_server.services import login_throttle, staff_sessions, tokens
 from cmp_server.services import staff as staff_service
-from cmp_server.services import tokens
 from cmp_server.services.errors import ServiceError
+from cmp_server.visitor import client_ip, truncate_ip
 
 LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
-
-
-def password_fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+SESSION_ID = "sid"  # the key of the server-side session's id in the signed cookie
 
 
 def configure_login_manager():
@@ -40,15 +40,12 @@ def configure_login_manager():
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The cookie's user, only while its server-side session lives (not signed out since)."""
     try:
-        user = db.session.get(User, int(user_id))
+        uid = int(user_id)
     except ValueError:
         return None
-    if user is None or not user.active:
-        return None
-    if session.get("pwv") != password_fingerprint(user):
-        return None  # the password changed since this session signed in
-    return user
+    return staff_sessions.session_user(uid, session.get(SESSION_ID))
 
 
 PER_REQUEST = ("csrf_token", "csp_nonce", "token", "staff", "via", "_login_user")
@@ -116,40 +113,52 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def wait_message(wait) -> str:
+    minutes = math.ceil(wait.total_seconds() / 60)
+    when = "a minute" if minutes <= 1 else f"{minutes} minutes"
+    return (
+        "Too many failed sign-ins for this account from your network: "
+        f"try again in {when}. Other networks are not affected."
+    )
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session (nothing from before sign-in survives) held on the server."""
+    session.clear()
+    login_user(user)
+    session[SESSION_ID] = staff_sessions.start_session(user)
+    user.last_login_at = utcnow()
+    g.staff = user
+    record("login.success", target=user.email)
+
+
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 @limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"])
 def login_page():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = None
-        if staff_service.login_locked(email):
-            form.form_errors.append(
-                "Too many failed attempts for this account: wait 15 minutes and try again."
-            )
-        else:
-            user = staff_service.authenticate_staff(email, form.password.data)
-            if user is None:
-                form.form_errors.append("The email or the password is not right.")
-        if user is None:
-            record("login.failed", target=email, actor=email)
-            db.session.commit()
-            status = 401
-        else:
-            session.clear()
-            login_user(user)
-            session["pwv"] = password_fingerprint(user)
-            user.last_login_at = utcnow()
-            g.staff = user
-            record("login.success", target=user.email)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/login.html", form=form), status
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("admin/login.html", form=form), status
+    email = form.email.data.strip().lower()
+    wait = login_throttle.wait_before_attempt(email, truncate_ip(client_ip()))
+    if wait:
+        # Refused before the password is even checked: a throttled guess learns nothing.
+        record("login.throttled", target=email, actor=email)
+        db.session.commit()
+        form.form_errors.append(wait_message(wait))
+        headers = {"Retry-After": str(math.ceil(wait.total_seconds()))}
+        return render_template("admin/login.html", form=form), 429, headers
+    user = staff_service.authenticate_staff(email, form.password.data)
+    if user is None:
+        record("login.failed", target=email, actor=email)
+        db.session.commit()
+        form.form_errors.append("The email or the password is not right.")
+        return render_template("admin/login.html", form=form), 401
+    sign_in(user)
+    db.session.commit()
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
@@ -159,6 +168,7 @@ def logout():
     if not form.validate_on_submit():
         return redirect(url_for("admin.home"))
     record("logout", target=current_user.email)
+    staff_sessions.end_session(session.get(SESSION_ID))
     db.session.commit()
     logout_user()
     session.clear()
@@ -173,14 +183,16 @@ def change_password():
     if form.validate_on_submit():
         try:
             staff_service.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=session.get(SESSION_ID),
             )
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
             record("user.password", target=current_user.email)
             db.session.commit()
-            session["pwv"] = password_fingerprint(current_user)
             flash("Your password is changed. Other sessions are signed out.", "success")
             return redirect(url_for("admin.home"))
     return render_template("admin/password.html", form=form)

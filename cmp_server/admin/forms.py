@@ -199,8 +199,16 @@ class UserEditForm(FlaskForm):
     role = SelectField("Role", choices=list(ROLES))
     site_keys = StringField("Limit to sites (keys, comma separated; empty = all sites)")
     active = BooleanField("Active (may sign in)")
-    new_password = PasswordField("Set a new password (optional)", validators=[OptionalValue()])
+    new_password = PasswordField(
+        "Set a new password (optional; signs them out and revokes their API tokens)",
+        validators=[OptionalValue()],
+    )
 
 
 class TokenCreateForm(FlaskForm):
     name = StringField("What is it for?", validators=[Length(max=100)])
+    expires_in_days = IntegerField(
+        "Expires after (days)",
+        default=90,
+        validators=[OptionalValue(), NumberRange(min=1, max=365)],
+    )

@@ -43,7 +43,7 @@ def _errors(*codes) -> dict:
     text = {
         400: "invalid input (see fields)",
         401: "no valid bearer token",
-        403: "the token's role cannot do this",
+        403: "the token's role (or its owner's site limit) does not allow this",
         404: "unknown site or resource",
         409: "conflict",
         415: "the body is not JSON",
@@ -78,7 +78,7 @@ def _query(schema_cls) -> list[dict]:
 ALL = ("admin", "marketer", "dpo")
 EDITORS = ("admin", "marketer")
 PROOFS = ("admin", "dpo")
-ADMIN = ("admin",)
+ADMIN = ("admin with no site limit (a site-limited admin gets 403 site_limited)",)
 
 
 def add_admin_paths(spec: APISpec) -> None:
@@ -121,7 +121,13 @@ def add_admin_paths(spec: APISpec) -> None:
             "parameters": site,
             "get": _op("The draft configuration (import format)", 200, "SiteConfig", (404,), ALL),
             "put": _op(
-                "Replace the draft", 200, "SiteConfig", (400, 404, 415), EDITORS, body="SiteConfig"
+                "Replace the draft; origins and retention_days apply at once (a different "
+                "retention_days without the retention capability: 403 retention_forbidden)",
+                200,
+                "SiteConfig",
+                (400, 404, 415),
+                EDITORS,
+                body="SiteConfig",
             ),
         },
         "/sites/{site_key}/publish": {
@@ -134,10 +140,11 @@ def add_admin_paths(spec: APISpec) -> None:
                 ALL,
             ),
             "post": _op(
-                "Publish the draft (refused with 400 not_compliant if a check fails)",
+                "Publish the draft (refused with 400 not_compliant if a check fails, 409 "
+                "nothing_to_publish if it is the published revision)",
                 201,
                 "AdminRevision",
-                (400, 404),
+                (400, 404, 409),
                 EDITORS,
                 body="AdminPublishIn",
             ),
@@ -256,7 +263,13 @@ def add_admin_paths(spec: APISpec) -> None:
             ),
         },
         "/tokens": {
-            "get": _op("API tokens (yours; an admin sees all)", 200, {"type": "object"}, (), ALL),
+            "get": _op(
+                "API tokens (yours; an admin with no site limit sees all)",
+                200,
+                {"type": "object"},
+                (),
+                ALL,
+            ),
             "post": _op(
                 "Create a token (its secret is in this answer only)",
                 201,

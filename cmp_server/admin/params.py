@@ -18,7 +18,12 @@ def parse_day(value: str | None, name: str) -> date | None:
 
 def _parse_dt(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)  # year 1 at +14:00 is year 0 in UTC: no such time
+    except OverflowError:
+        raise ValueError("out of range") from None
+    return parsed
 
 
 def parse_moment(value: str | None, name: str, end: bool = False) -> datetime | None:
@@ -31,7 +36,7 @@ def parse_moment(value: str | None, name: str, end: bool = False) -> datetime | 
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1) if end else moment
         return _parse_dt(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31 as `until` ends past the calendar
         raise InvalidInput(
             f"{name} must be a date or an ISO 8601 time, like 2026-11-24.",
             fields={name: ["not a date"]},

@@ -31,6 +31,7 @@ def users():
                 form.role.data,
                 form.password.data,
                 lines(form.site_keys.data) or None,
+                by=staff(),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -50,24 +51,33 @@ def users():
     return render_template("admin/users.html", users=staff_service.list_users(), form=form), status
 
 
+def fill_user_form(form: UserEditForm, user) -> None:
+    form.role.data = user.role
+    form.site_keys.data = ", ".join(user.site_keys or [])
+    form.active.data = user.active
+
+
+def save_user(form: UserEditForm, user) -> dict:
+    """Apply the edit form through the staff service; what changed, for the audit log."""
+    keys = lines(form.site_keys.data) or None
+    changes = staff_service.update_user(user, form.role.data, keys, form.active.data, by=staff())
+    if form.new_password.data:
+        revoked = staff_service.reset_password(user, form.new_password.data, by=staff())
+        changes["password"] = "reset"  # noqa: S105 - a note, not a secret
+        changes["tokens_revoked"] = changes.get("tokens_revoked", 0) + revoked
+    return changes
+
+
 @bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @requires("staff")
 def user_edit(user_id):
     user = staff_service.get_user(user_id)
     form = UserEditForm()
     if request.method == "GET":
-        form.role.data = user.role
-        form.site_keys.data = ", ".join(user.site_keys or [])
-        form.active.data = user.active
+        fill_user_form(form, user)
     elif form.validate_on_submit():
         try:
-            if user.id == staff().id and (not form.active.data or form.role.data != "admin"):
-                raise ServiceError("You cannot remove your own admin role or deactivate yourself.")
-            keys = lines(form.site_keys.data) or None
-            changes = staff_service.update_user(user, form.role.data, keys, form.active.data)
-            if form.new_password.data:
-                staff_service.set_password(user, form.new_password.data)
-                changes["password"] = "reset"  # noqa: S105 - a note, not a secret
+            changes = save_user(form, user)
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc, {"password": "new_password"})
@@ -86,8 +96,13 @@ def api_tokens():
     form = TokenCreateForm()
     created = None
     if form.validate_on_submit():
-        token, created = tokens.create_token(staff(), form.name.data)
-        record("token.create", target=token.prefix, details={"name": token.name})
+        days = form.expires_in_days.data or tokens.DEFAULT_LIFETIME_DAYS  # left empty: default
+        token, created = tokens.create_token(staff(), form.name.data, days)
+        record(
+            "token.create",
+            target=token.prefix,
+            details={"name": token.name, "expires_at": token.expires_at.isoformat()},
+        )
         db.session.commit()
     everyone = can(staff(), "all_tokens")
     rows = tokens.list_tokens(None if everyone else staff())
@@ -98,6 +113,7 @@ def api_tokens():
         created=created,
         everyone=everyone,
         action_form=ActionForm(),
+        token_state=tokens.state,
     )
 
 

@@ -11,13 +11,12 @@ import json
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from cmp_server.admin.access import record, requires, site_for, staff
+from cmp_server.admin.access import acting, requires, site_for
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import PublishForm
-from cmp_server.admin.publishing import preview, publish
 from cmp_server.admin.security import csp_nonce
 from cmp_server.extensions import csrf, db
-from cmp_server.services import lookup, sites
+from cmp_server.services import publishing, sites
 from cmp_server.services.errors import ServiceError
 from cmp_server.services.snippet import render_snippet
 from cmp_server.vocabulary import REGIMES
@@ -100,10 +99,8 @@ def site_publish(site_key):
     status = 200
     if form.validate_on_submit():
         try:
-            revision = publish(
-                site,
-                requires_reconsent=True if form.requires_reconsent.data else None,
-                published_by=staff().email,
+            revision = publishing.publish(
+                site, True if form.requires_reconsent.data else None, acting()
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -111,26 +108,14 @@ def site_publish(site_key):
                 form.form_errors.append("Publishing is refused: fix the problems listed below.")
             else:
                 form.form_errors.append(exc.message)
-            status = 400
+            status = exc.status
         else:
-            record(
-                "site.publish",
-                site_key=site.site_key,
-                target=f"revision {revision.number}",
-                details={
-                    "revision": revision.number,
-                    "config_hash": revision.config_hash,
-                    "requires_reconsent": revision.requires_reconsent,
-                    "reasons": revision.reconsent_reasons,
-                },
-            )
             db.session.commit()
-            lookup.forget_site(site.site_key)
             flash(f"Revision {revision.number} is live.", "success")
             return redirect(url_for("admin.site_overview", site_key=site.site_key))
     elif request.method == "POST":
         status = 400
-    check = preview(site)
+    check = publishing.preview(site)
     if request.method == "GET":
         form.requires_reconsent.data = check.requires_reconsent
     return render_template("admin/publish.html", site=site, form=form, check=check), status

@@ -88,11 +88,21 @@ def proofs_export(site_key):
 @bp.route("/sites/<site_key>/verify", methods=["GET", "POST"])
 @requires("verify")
 def site_verify(site_key):
+    from cmp_server.services import witnesses
+
     site = site_for(site_key)
     form = ActionForm()
     result = None
     if form.validate_on_submit():
         result = records.verify_log(site)
+        if result["ok"] and (problems := witnesses.check_log(site)):
+            result = {**result, "ok": False, "problem": "; ".join(problems)}
         record("proofs.verify", site_key=site.site_key, details=dict(result))
         db.session.commit()
-    return render_template("admin/verify.html", site=site, form=form, result=result)
+    return render_template(
+        "admin/verify.html",
+        site=site,
+        form=form,
+        result=result,
+        witnesses=witnesses.status(site),
+    )

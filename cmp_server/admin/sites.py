@@ -4,7 +4,15 @@ import json
 
 from flask import flash, redirect, render_template, request, url_for
 
-from cmp_server.admin.access import can, record, requires, site_for, staff, visible_sites
+from cmp_server.admin.access import (
+    acting,
+    can,
+    record,
+    requires,
+    site_for,
+    staff,
+    visible_sites,
+)
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import (
     COLOR_KEYS,
@@ -20,10 +28,9 @@ from cmp_server.admin.forms import (
     lines,
     texts_form_class,
 )
-from cmp_server.admin.publishing import preview
 from cmp_server.extensions import db
 from cmp_server.models import Site
-from cmp_server.services import lookup, retention, sites
+from cmp_server.services import lookup, publishing, retention, sites
 from cmp_server.services.errors import InvalidInput, NotFound, ServiceError
 from cmp_server.services.texts import TEXT_KEYS, texts_for
 
@@ -31,13 +38,11 @@ from cmp_server.services.texts import TEXT_KEYS, texts_for
 def save_draft(site: Site, data: dict, what: str) -> None:
     """Write an edited configuration document as the draft (validated), audited."""
     try:
-        sites.import_site(data, site)
+        sites.save_draft(site, data, acting(), can(staff(), "retention"), what)
     except ServiceError:
         db.session.rollback()
         raise
-    record("site.draft.update", site_key=site.site_key, target=what)
     db.session.commit()
-    lookup.forget_site(site.site_key)
 
 
 def save_from_form(site: Site, data: dict, what: str, form, saved: str, next_url: str, fields=None):
@@ -99,7 +104,7 @@ def site_overview(site_key):
         "admin/site.html",
         site=site,
         published=sites.published_revision(site),
-        check=preview(site),
+        check=publishing.preview(site),
         can_edit=can(staff(), "edit_config"),
         action_form=ActionForm(),
     )
@@ -367,6 +372,7 @@ def site_json(site_key):
     """The whole draft as the import/export JSON document, for bulk edits."""
     site = site_for(site_key)
     form = JsonConfigForm()
+    status = 200
     if request.method == "GET":
         form.document.data = json.dumps(sites.export_site(site), indent=2, ensure_ascii=False)
     elif form.validate_on_submit():
@@ -379,10 +385,11 @@ def site_json(site_key):
             form.document.errors = [f"Not valid JSON: {exc}"]
         except ServiceError as exc:
             apply_errors(form, exc)
+            status = exc.status  # 403: retention is not the editor's to change
         else:
             flash("Configuration saved to the draft.", "success")
             return redirect(url_for("admin.site_overview", site_key=site.site_key))
-    return render_template("admin/site_json.html", site=site, form=form)
+    return render_template("admin/site_json.html", site=site, form=form), status
 
 
 @bp.route("/sites/<site_key>/retention", methods=["GET", "POST"])
@@ -394,15 +401,7 @@ def site_retention(site_key):
         form.retention_days.data = site.retention_days
         form.legal_hold.data = site.legal_hold
     elif form.validate_on_submit():
-        before = {"retention_days": site.retention_days, "legal_hold": site.legal_hold}
-        site.retention_days = form.retention_days.data
-        site.legal_hold = form.legal_hold.data
-        after = {"retention_days": site.retention_days, "legal_hold": site.legal_hold}
-        record(
-            "site.retention.update",
-            site_key=site.site_key,
-            details={"before": before, "after": after},
-        )
+        sites.set_retention(site, form.retention_days.data, form.legal_hold.data, acting())
         db.session.commit()
         flash("Retention saved.", "success")
         return redirect(url_for("admin.site_retention", site_key=site.site_key))

@@ -1,10 +1,11 @@
 """The database models; import them from here."""
 
 from cmp_server.models.consent import ConsentRecord, ConsentTally, LogHead
-from cmp_server.models.proof import Checkpoint, SigningKey
+from cmp_server.models.device import DeviceSecret
+from cmp_server.models.proof import Checkpoint, PurgeStatement, SigningKey, WitnessCosignature
 from cmp_server.models.revision import Revision
 from cmp_server.models.site import Category, Site, Tracker
-from cmp_server.models.staff import ApiToken, AuditEvent, User
+from cmp_server.models.staff import ApiToken, AuditEvent, StaffSession, User
 
 __all__ = [
     "ApiToken",
@@ -13,10 +14,14 @@ __all__ = [
     "Checkpoint",
     "ConsentRecord",
     "ConsentTally",
+    "DeviceSecret",
     "LogHead",
+    "PurgeStatement",
     "Revision",
     "Site",
     "SigningKey",
+    "StaffSession",
     "Tracker",
     "User",
+    "WitnessCosignature",
 ]

@@ -6,7 +6,7 @@ the same key and rotation is one row update everywhere. The private key is store
 Retired keys are kept, with their public half, so everything they signed still verifies.
 """
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cmp_server.extensions import db
@@ -47,3 +47,32 @@ class Checkpoint(db.Model):
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(16))
+
+
+class PurgeStatement(db.Model):
+    """A signed statement of a retention purge (proof/purges.py), as signed (JSON text)."""
+
+    __tablename__ = "purge_statements"
+    __table_args__ = (Index("ix_purge_statements_site_first", "site_id", "first_position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    first_position: Mapped[int] = mapped_column(BigInteger)
+    statement: Mapped[str] = mapped_column(Text)
+
+
+class WitnessCosignature(db.Model):
+    """A witness's cosignature of one of a site's checkpoints (proof/cosign.py), as received.
+
+    The newest row per (site, witness URL) is how far that witness has followed the log."""
+
+    __tablename__ = "witness_cosignatures"
+    __table_args__ = (Index("ix_witness_cosignatures_site_witness", "site_id", "witness_url"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    witness_url: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    cosignature: Mapped[str] = mapped_column(Text)
+    received_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

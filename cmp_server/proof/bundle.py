@@ -6,8 +6,12 @@ Members:
   checkpoints.json    signed checkpoints of the log (the stored ones, plus the ones made for
                       this export: its first record's predecessor and its last record)
   keys.json           the public keys that signed anything here (accord-keys.json format)
+  purges.json         the signed statements of the retention purges that removed the log's
+                      first records, if any (proof/purges.py)
+  cosignatures.json   the witnesses' cosignatures of those checkpoints (proof/cosign.py)
   manifest.json       what this is, the record range, and SHA-256 and size of every member
   manifest.sig.json   Ed25519 signature of manifest.json (context "manifest")
+  README.txt          for the person who receives the bundle: what it is, how to verify it
 
 Changing any member breaks its hash in the manifest; changing the manifest breaks its
 signature. The keys travel in the bundle for convenience: a verifier should compare their IDs
@@ -27,7 +31,57 @@ BUNDLE_FORMAT = "accord-proof-bundle"
 BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig.json"
+PURGES = "purges.json"
+COSIGNATURES = "cosignatures.json"
+CHANGED = "SHA-256 or size differs from the manifest"
 MEMBERS = ("records.ndjson", "revisions.json", "checkpoints.json", "keys.json")
+
+
+README = "README.txt"
+README_TEXT = """\
+Accord proof bundle: the consent records of site {site_key}, exported {created_at}.
+
+WHAT IS INSIDE
+  records.ndjson     One consent decision per line, in the order they were received
+                     (position 1, 2, 3...). Each record carries the hash of the one
+                     before it, so they form a chain: changing, removing, inserting or
+                     reordering any record breaks it at that point.
+  revisions.json     The exact banner configurations the visitors saw, with their hashes.
+  checkpoints.json   Signed statements: "the log had N records, ending in hash H".
+  purges.json        Signed statements of the retention purges that removed the log's
+                     first records, with the retention that allowed them (if any).
+  keys.json          The public keys the bundle says it was signed with.
+  cosignatures.json  Witnesses' signatures of those checkpoints (if the site has any).
+  manifest.json      Every file above with its SHA-256; manifest.sig.json signs it.
+
+HOW TO VERIFY IT
+  You need Python 3.11 or later and the verifier of the same Accord release as the
+  operator (it needs neither a database nor Flask, and writes no file):
+      pip install cryptography rfc8785
+      pip install --no-deps ACCORD_RELEASE   (the release's wheel or source folder)
+  Then, with the site's public keys saved beforehand:
+      accord-verify THIS_BUNDLE.zip --trusted-keys accord-keys.json
+  Exit status 0: intact and signed by a pinned key. 2: intact, but the signer is not
+  established. 1: something is wrong; the first problem is named, with the record's
+  position when it is a record.
+
+PINNED KEY
+  Anyone can build a bundle that verifies with a key of their own. What makes this one
+  proof is that it was signed by the site's key: the public keys the site publishes at
+  https://<its Accord server>/.well-known/accord-keys.json. Save that file before you
+  need it, or get a copy from the site's data protection officer, and pass it with
+  --trusted-keys: the verifier then checks every signature against those keys only, and
+  the keys inside the bundle merely tell you which one signed. Without --trusted-keys
+  it prints the keys' fingerprints so you can compare them yourself.
+
+WITNESS
+  A witness is a service run by someone other than the site's operator. It cosigns a
+  checkpoint only if the log grew from the last checkpoint it cosigned without losing
+  or changing a record, so the operator cannot quietly rewrite what it cosigned. Get
+  the witness's public key file from its operator (`accord witness key`) and add
+      --witness-keys witness-key.json
+  the bundle must then hold a valid cosignature by that witness.
+"""
 
 
 class BundleWriter:
@@ -66,7 +120,13 @@ class BundleWriter:
         self.members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
     def close(self, manifest: dict, signer: Signer) -> dict:
-        """Write the manifest (with every member's hash) and its signature; returns it."""
+        """Write README.txt (unless written already), the manifest (with every member's
+        hash) and its signature; returns the manifest."""
+        if README not in self.members:
+            text = README_TEXT.format(
+                site_key=manifest.get("site_key"), created_at=manifest.get("created_at")
+            )
+            self.write_lines(README, [text])
         manifest = {
             **manifest,
             "format": BUNDLE_FORMAT,
@@ -146,7 +206,7 @@ class BundleReader:
                 expected.get("sha256"),
                 expected.get("size"),
             ):
-                problems.append(f"{name}: SHA-256 or size differs from the manifest")
+                problems.append(f"{name}: {CHANGED}")
         return problems
 
     def json_member(self, name: str):
@@ -154,6 +214,20 @@ class BundleReader:
             return json.loads(self.read(name))
         except ValueError as exc:
             raise BundleError(f"{name}: not JSON ({exc})") from None
+
+    def iter_lines(self) -> Iterable[bytes]:
+        """The lines of records.ndjson, without their newline (read in 1 MB chunks)."""
+        try:
+            with self.zip.open("records.ndjson") as member:
+                rest = b""
+                while chunk := member.read(1 << 20):
+                    lines = (rest + chunk).split(b"\n")
+                    rest = lines.pop()
+                    yield from lines
+                if rest:
+                    yield rest
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise BundleError(f"records.ndjson: unreadable ({exc})") from None
 
     def iter_records(self) -> Iterable[dict]:
         try:

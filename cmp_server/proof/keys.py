@@ -20,6 +20,8 @@ CONTEXTS = {
     "receipt": b"accord/receipt/v1\n",
     "checkpoint": b"accord/checkpoint/v1\n",
     "manifest": b"accord/bundle-manifest/v1\n",
+    "purge": b"accord/purge/v1\n",
+    "cosignature": b"accord/cosignature/v1\n",
 }
 RAW = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
 
@@ -98,6 +100,10 @@ class PublicKeys:
 
     def __contains__(self, key_id) -> bool:
         return key_id in self.keys
+
+    def fingerprint(self, key_id: str) -> str:
+        """SHA-256 of the raw public key, in full (the key ID is its first 16 hex digits)."""
+        return hashlib.sha256(public_raw(self.keys[key_id])).hexdigest()
 
     def verify(self, key_id: str, purpose: str, message: bytes, signature: str) -> str | None:
         """None when the signature is good, else why not."""

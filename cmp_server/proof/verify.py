@@ -14,8 +14,16 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 
+from cmp_server.proof import parallel
+from cmp_server.proof.bundle import CHANGED, PURGES, BundleError, BundleReader
+from cmp_server.proof.canonical import canonical_json
+from cmp_server.proof.checkpoints import checkpoint_problem
+from cmp_server.proof.keys import PublicKeys
 from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS
+from cmp_server.proof.purges import covering_problem
 
 VERIFY_COLUMNS = (
     "position",
@@ -36,10 +44,30 @@ VERIFY_COLUMNS = (
     "expires_at",
     *PERSONAL_FIELDS,
 )
+RECORDS_CHANGED = f"records.ndjson: {CHANGED}"
+BATCH_LINES = 20_000  # records per run checked by a worker (and per progress report)
+PARALLEL_FROM = 200_000  # records; smaller bundles are checked faster in one process
 PERSONAL_START = VERIFY_COLUMNS.index(PERSONAL_FIELDS[0])
 # Same bytes as canonical.fast_canonical_bytes, without building an encoder per call.
-_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _quote = json.encoder.encode_basestring  # the C string escaper that _encode itself uses
+
+
+def _unserialisable(value):
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+if json.encoder.c_make_encoder is not None:
+    # The C encoder built once: JSONEncoder.encode builds a new one on every call, which
+    # costs more than encoding a record's small `choices`.
+    _c_encode = json.encoder.c_make_encoder(
+        None, _unserialisable, _quote, None, ":", ",", True, False, True
+    )
+
+    def _encode(value) -> str:
+        return "".join(_c_encode(value, 0))
+
+else:  # pragma: no cover - Python without the C accelerator
+    _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 class CanonicalJSON(str):
@@ -313,13 +341,18 @@ def checkpoint_map(checkpoints: Iterable[dict]) -> dict[int, set[str]]:
     return sizes
 
 
+_decoder = json.JSONDecoder()
+_export_row = itemgetter(*VERIFY_COLUMNS)
+SALT = VERIFY_COLUMNS.index("salt")
+
+
 def row_from_export(record: dict) -> tuple:
-    """An exported record (see schemas/export.py) as a verifier row."""
-    salt = record["salt"]
-    return tuple(
-        (bytes.fromhex(salt) if salt is not None else None) if name == "salt" else record[name]
-        for name in VERIFY_COLUMNS
-    )
+    """An exported record (see schemas/export.py) as a verifier row (salt hex to bytes)."""
+    row = _export_row(record)
+    salt = row[SALT]
+    if salt is None:
+        return row
+    return (*row[:SALT], bytes.fromhex(salt), *row[SALT + 1 :])
 
 
 def verify_records(
@@ -337,82 +370,109 @@ def verify_records(
 
 @dataclass
 class BundleReport:
-    """Everything `verify_bundle` found; `ok` only when there is no problem at all."""
+    """Everything `verify_bundle` found. `ok`: intact (no problem at all); `pinned`: the
+    signatures were checked against keys the auditor trusts, not the bundle's own."""
 
     problems: list[str] = field(default_factory=list)
     site_key: str | None = None
+    manifest: dict = field(default_factory=dict)
     chain: ChainResult | None = None
     key_ids: list[str] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    signer_key_id: str | None = None
+    pinned: bool = False
     revisions: int = 0
     checkpoints: int = 0
+    largest_checkpoint: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def lines(self) -> list[str]:
-        if self.ok:
-            return [
-                f"OK: bundle of site {self.site_key}",
-                f"  {self.chain}",
-                f"  {self.revisions} revisions, {self.checkpoints} signed checkpoints",
-                f"  signed by key(s) {', '.join(self.key_ids)}: compare with the site's "
-                "/.well-known/accord-keys.json",
-            ]
-        return ["FAILED:", *(f"  {p}" for p in self.problems)]
 
-
-def verify_bundle(source, trusted_key_ids: set[str] | None = None) -> BundleReport:
+def verify_bundle(
+    source, trusted: PublicKeys | None = None, progress=None, *, workers=None, batch=None
+) -> BundleReport:
     """Check a bundle file completely: container, manifest signature, keys, checkpoints,
-    revisions, and the chain of records; stops parsing at the first broken layer."""
-    from cmp_server.proof.bundle import BundleError, BundleReader
-    from cmp_server.proof.checkpoints import checkpoint_problem
-    from cmp_server.proof.keys import PublicKeys
+    revisions, and the chain of records; stops parsing at the first broken layer.
 
+    With `trusted` (the site's published keys, saved by the auditor), every signature is
+    checked against those keys only: a bundle re-signed with any other key fails. Without, the
+    bundle's own keys.json is used, which proves integrity but not who signed.
+    `progress(n)` is called as records are checked. Records are checked by `workers`
+    processes (default: every core for a large bundle, else this process), `batch` records
+    at a time."""
     report = BundleReport()
     try:
         reader = BundleReader(source)
-        manifest = reader.manifest
+        report.manifest = manifest = reader.manifest
         report.site_key = manifest.get("site_key")
         report.problems += reader.member_problems()
-        if report.problems:
+        if _beyond_records(report.problems):
             return report
-        try:
-            keys = PublicKeys.from_documents(reader.json_member("keys.json")["keys"])
-        except (KeyError, TypeError, ValueError) as exc:
-            report.problems.append(f"keys.json: {exc}")
+        keys = _bundle_keys(reader, report)
+        if keys is None:
             return report
-        report.key_ids = sorted(keys.keys)
-        if trusted_key_ids is not None:
-            untrusted = sorted(set(keys.keys) - trusted_key_ids)
-            if untrusted:
-                report.problems.append(f"keys not in the trusted set: {', '.join(untrusted)}")
+        if trusted is not None:
+            keys, report.pinned = trusted, True
         sig = reader.signature
+        report.signer_key_id = str(sig.get("key_id"))
         problem = keys.verify(
-            str(sig.get("key_id")), "manifest", reader.manifest_bytes, str(sig.get("signature"))
+            report.signer_key_id, "manifest", reader.manifest_bytes, str(sig.get("signature"))
         )
         if problem:
+            if trusted is not None and report.signer_key_id not in trusted:
+                problem = (
+                    f"signed by key {report.signer_key_id}, which is not a trusted key (re-signed "
+                    "by someone else, or a key made after you saved the trusted keys)"
+                )
             report.problems.append(f"manifest signature: {problem}")
             return report
         checkpoints = reader.json_member("checkpoints.json")
-        for i, cp in enumerate(checkpoints):
-            problem = checkpoint_problem(cp, keys, report.site_key)
-            if problem:
-                report.problems.append(f"checkpoints.json #{i + 1}: {problem}")
-        report.checkpoints = len(checkpoints)
+        _check_checkpoints(checkpoints, keys, report)
         revisions = _bundle_revisions(reader.json_member("revisions.json"), report.problems)
         report.revisions = len(revisions)
-        if report.problems:
+        if _beyond_records(report.problems):
             return report
-        report.chain = _bundle_chain(reader, manifest, checkpoints, revisions, report.problems)
+        context = (keys, checkpoints, revisions, report.problems)
+        report.chain = _bundle_chain(reader, manifest, *context, progress, workers, batch)
     except BundleError as exc:
         report.problems.append(str(exc))
     return report
 
 
-def _bundle_revisions(documents, problems: list) -> dict[int, str]:
-    from cmp_server.proof.canonical import canonical_json
+def _beyond_records(problems: list[str]) -> bool:
+    """Whether anything but records.ndjson is wrong. Edited records alone still go through
+    the chain check, so that the auditor learns which record was changed."""
+    return any(p != RECORDS_CHANGED for p in problems)
 
+
+def _bundle_keys(reader, report: BundleReport) -> PublicKeys | None:
+    """The keys the bundle says signed it (shown to the auditor, with fingerprints)."""
+    try:
+        keys = PublicKeys.from_documents(reader.json_member("keys.json")["keys"])
+    except (KeyError, TypeError, ValueError) as exc:
+        report.problems.append(f"keys.json: {exc}")
+        return None
+    report.key_ids = sorted(keys.keys)
+    report.fingerprints = {key_id: keys.fingerprint(key_id) for key_id in report.key_ids}
+    return keys
+
+
+def _check_checkpoints(checkpoints, keys: PublicKeys, report: BundleReport) -> None:
+    if not isinstance(checkpoints, list):
+        report.problems.append("checkpoints.json: not a list")
+        return
+    for i, cp in enumerate(checkpoints):
+        problem = checkpoint_problem(cp, keys, report.site_key)
+        if problem:
+            report.problems.append(f"checkpoints.json #{i + 1}: {problem}")
+    report.checkpoints = len(checkpoints)
+    sizes = [cp["size"] for cp in checkpoints if isinstance(cp, dict) and "size" in cp]
+    report.largest_checkpoint = max(sizes, default=None)
+
+
+def _bundle_revisions(documents, problems: list) -> dict[int, str]:
     revisions = {}
     for doc in documents:
         number = doc.get("revision")
@@ -425,7 +485,13 @@ def _bundle_revisions(documents, problems: list) -> dict[int, str]:
     return revisions
 
 
-def _bundle_chain(reader, manifest, checkpoints, revisions, problems) -> ChainResult | None:
+def _purges(reader) -> list:
+    return reader.json_member(PURGES) if PURGES in reader.names else []
+
+
+def _bundle_chain(
+    reader, manifest, keys, checkpoints, revisions, problems, progress, workers, batch
+) -> ChainResult | None:
     """The records form one chain from the range's anchor to its end, both signed."""
     span = manifest.get("records") or {}
     first, last = span.get("first_position"), span.get("last_position")
@@ -438,19 +504,116 @@ def _bundle_chain(reader, manifest, checkpoints, revisions, problems) -> ChainRe
     if first > 1 and start_hash not in sizes.get(first - 1, ()):
         problems.append(f"no signed checkpoint anchors the range at position {first - 1}")
         return None
+    if first > 1 and manifest.get("since") is None:  # the whole log: its start was purged
+        gap = covering_problem(_purges(reader), keys, manifest["site_key"], first, start_hash)
+        if gap:
+            problems.append(f"record at position 1: missing (deleted?): {gap}")
+            return None
     # Checkpoints past the exported range cannot be checked against it (a slice of a log).
     in_range = {size: heads for size, heads in sizes.items() if size <= last}
-    verifier = ChainVerifier(manifest["site_key"], first, start_hash, in_range, revisions)
-    try:
-        verifier.feed(row_from_export(r) for r in reader.iter_records())
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        problems.append(f"records.ndjson: record {verifier.next_position} malformed ({exc!r})")
-        return verifier.result
-    result = verifier.finish()
+    site_key = manifest["site_key"]
+    verifier = ChainVerifier(site_key, first, start_hash, in_range, revisions)
+    if workers is None:
+        big = isinstance(span.get("count"), int) and span["count"] >= PARALLEL_FROM
+        workers = parallel.cores() if big else 1
+    tasks = _batches(reader.iter_lines(), batch or BATCH_LINES, (site_key, in_range, revisions))
+    malformed = _join(verifier, parallel.ordered_map(_check_batch, tasks, workers), progress)
+    result = verifier.finish() if verifier.result.ok and not malformed else verifier.result
     if not result.ok:
         problems.append(str(result.problem))
+    elif malformed:
+        problems.append(malformed)
     elif (result.records, result.last_position) != (span.get("count"), last):
         problems.append("records.ndjson: the records do not cover the range of the manifest")
     elif result.head_hash not in sizes.get(last, ()):
         problems.append(f"no signed checkpoint covers the last record (position {last})")
     return result
+
+
+@dataclass
+class _Run:
+    """What one batch of lines holds, checked on its own (see `_check_batch`)."""
+
+    first_row: tuple | None
+    result: ChainResult
+    erased: list
+    logged_erasures: set
+    next_position: int
+    prev_hash: str
+    malformed: str | None
+
+
+def _batches(lines, size: int, context: tuple):
+    line_number = 1
+    while chunk := list(islice(lines, size)):
+        yield (*context, line_number, chunk)
+        line_number += len(chunk)
+
+
+def _check_batch(task) -> _Run:
+    """Parse and check a run of NDJSON lines (in a worker): every record against its own
+    contents, its predecessor in the run, the checkpoints and revisions. The run starts from
+    its first record's own position and `prev_hash`; `_join` checks that it follows on."""
+    site_key, checkpoints, revisions, line_number, lines = task
+    rows, malformed = [], None
+    decode = _decoder.decode  # on str: json.loads on bytes guesses the encoding each time
+    for offset, line in enumerate(lines):
+        try:
+            rows.append(row_from_export(decode(line.decode())))
+        except ValueError as exc:
+            what = "not JSON" if isinstance(exc, json.JSONDecodeError) else f"malformed ({exc!r})"
+            malformed = f"records.ndjson line {line_number + offset}: {what}"
+            break
+        except (KeyError, TypeError, AttributeError) as exc:
+            malformed = f"records.ndjson line {line_number + offset}: malformed ({exc!r})"
+            break
+    if not rows:
+        return _Run(None, ChainResult(ok=True), [], set(), 0, "", malformed)
+    verifier = ChainVerifier(site_key, rows[0][0], rows[0][2], checkpoints, revisions)
+    try:
+        verifier.feed(rows)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        line = line_number + verifier.result.records
+        malformed = f"records.ndjson line {line}: malformed ({exc!r})"
+    return _Run(
+        rows[0],
+        verifier.result,
+        verifier.erased,
+        verifier.logged_erasures,
+        verifier.next_position,
+        verifier.prev_hash,
+        malformed,
+    )
+
+
+def _follows_on(verifier: ChainVerifier, run: _Run) -> bool:
+    first = run.first_row
+    return first is None or (first[0], first[2]) == (verifier.next_position, verifier.prev_hash)
+
+
+def _join(verifier: ChainVerifier, runs, progress) -> str | None:
+    """Fold checked runs into `verifier` in order, stopping at the first failure (a break
+    between runs is named by feeding the run's first record to `verifier`, as one pass
+    would). Returns the first malformed line, if any."""
+    total = verifier.result
+    for run in runs:
+        if not _follows_on(verifier, run) and verifier.feed([run.first_row]) is not None:
+            return None
+        result = run.result
+        if total.first_position is None:
+            total.first_position = result.first_position
+        total.records += result.records
+        total.checkpoints_matched += result.checkpoints_matched
+        verifier.erased += run.erased
+        verifier.logged_erasures |= run.logged_erasures
+        if not result.ok:
+            total.ok, total.problem = False, result.problem
+            return None
+        if run.first_row is not None:
+            verifier.next_position, verifier.prev_hash = run.next_position, run.prev_hash
+            total.last_position, total.head_hash = run.next_position - 1, run.prev_hash
+        if run.malformed:
+            return run.malformed
+        if progress:
+            progress(result.records)
+    return None

@@ -4,16 +4,22 @@ import json
 import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import quote_etag
 
+from cmp_server.database import database_answers, read_within
 from cmp_server.extensions import db, limiter
+from cmp_server.http_headers import SECURITY_HEADERS
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
 from cmp_server.public.snippet_fast_path import answer_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
-from cmp_server.services import consents, lookup, sites
-from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
+from cmp_server.services import consents, device_secrets, lookup, sites
+from cmp_server.services.errors import (
+    InvalidInput,
+    NotFound,
+    StorageUnavailable,
+    UnsupportedMediaType,
+)
 from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet
 from cmp_server.visitor import country_from_request, sends_gpc, visitor_context
 
@@ -24,10 +30,24 @@ JSON_TYPES = ("application/json", "text/plain")
 PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
 
 
+FORWARDED_BASE_HEADERS = ("X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port")
+
+
 def api_base(site_key: str) -> str:
-    """The site's public API root as the browser must call it (scheme and host as seen
-    through trusted proxies)."""
-    return f"{request.url_root}api/v1/sites/{site_key}"
+    """The site's public API root as the browser must call it: under ACCORD_PUBLIC_URL when
+    set, else from the request's scheme and host as seen through trusted proxies."""
+    public_url = current_app.config.get("ACCORD_PUBLIC_URL")
+    root = f"{public_url}/" if public_url else request.url_root
+    return f"{root}api/v1/sites/{site_key}"
+
+
+def base_from_forwarded_headers() -> bool:
+    """Whether the API base was built from X-Forwarded-* headers, which a client may have
+    sent: such an answer must not be shared by a cache (X-Forwarded-Host poisoning)."""
+    config = current_app.config
+    if config.get("ACCORD_PUBLIC_URL") or not config["ACCORD_PROXY_COUNT"]:
+        return False
+    return any(name in request.headers for name in FORWARDED_BASE_HEADERS)
 
 
 def visitor_config(state: lookup.SiteState, country: str | None) -> tuple:
@@ -42,14 +62,18 @@ def visitor_config(state: lookup.SiteState, country: str | None) -> tuple:
         revision = sites.get_revision(sites.get_site(state.site_key), state.published)
         return sites.client_config(revision, state.site_key, regime, api, gpc)
 
-    return (rules.hash, state.site_key, regime, gpc, api), build, rules
+    # The number, not only the hash: a revert publishes an older revision's hash under a new
+    # number (and a new re-consent point), and must not be served the older rendering.
+    return (state.site_key, rules.number, rules.hash, regime, gpc, api), build, rules
 
 
 def cache_policy(rules: lookup.RevisionRules) -> tuple[str, tuple[str, ...]]:
     """Cache-Control, and the request headers an answer varies on besides Accept-Encoding.
     Cacheable by a CDN only when every visitor gets the same answer, or the CDN varies on
-    the trusted country header."""
+    the trusted country header, and the API base in it does not come from forwarded headers."""
     country_header = current_app.config.get("ACCORD_COUNTRY_HEADER")
+    if base_from_forwarded_headers():
+        return "private, max-age=60", ("Sec-GPC",)
     if len(set(rules.regimes.values()) | {"opt_in"}) == 1:
         return PUBLIC_CACHE, ("Sec-GPC",)
     if country_header:
@@ -79,9 +103,9 @@ def cors_on_errors(response: Response) -> Response:
         return response
     if "Access-Control-Allow-Origin" in response.headers:
         return response
-    try:
-        state = lookup.site_state(site_key)
-    except (NotFound, SQLAlchemyError):
+    try:  # an error must not wait for the database: the origins last read will do
+        state = lookup.known_state(site_key) or lookup.site_state(site_key)
+    except (NotFound, StorageUnavailable, SQLAlchemyError):
         return response
     if origin_allowed(origin, state.origins):
         add_cors_headers(response, origin, "GET, POST, DELETE")
@@ -94,24 +118,35 @@ def script_error(message: str) -> Response:
     return Response(f"console.warn({text});", 404, mimetype="text/javascript")
 
 
+def bounded_snippet_config(key: tuple, build) -> dict:
+    """The configuration of a snippet not rendered yet in this worker, read in a thread of its
+    own: when the database hangs, a visitor's page gets a 503 within ACCORD_DB_WAIT_SECONDS
+    and the threads serving kept snippets are not held."""
+    wait = current_app.config["ACCORD_DB_WAIT_SECONDS"]
+    try:
+        return read_within(("snippet", key), lambda: sites.snippet_config(build()), wait)
+    except TimeoutError:
+        raise StorageUnavailable("The database did not answer in time.") from None
+
+
 @bp.get("/s/<site_key>.js")
 @limiter.exempt  # served from memory on every page view, usually through a CDN
 def snippet(site_key):
     try:
-        state = lookup.site_state(site_key)
+        state = lookup.site_state(site_key, stale_if_unavailable=True)
     except NotFound:
         return script_error(f"no site has the key {site_key}; check the snippet's URL.")
     if state.published is None:
         return script_error(f"site {site_key} has nothing published yet.")
     country = country_from_request()
     key, build, rules = visitor_config(state, country)
-    rendered = render_snippet(key, lambda: sites.snippet_config(build()))
+    rendered = render_snippet(key, lambda: bounded_snippet_config(key, build))
     cache_control, vary = cache_policy(rules)
     headers = (
         ("ETag", quote_etag(rendered.etag)),
         ("Vary", ", ".join(("Accept-Encoding", *vary))),
         ("Cache-Control", cache_control),
-        ("X-Content-Type-Options", "nosniff"),
+        *SECURITY_HEADERS,  # the fast path replays these without Flask's hooks
     )
     answer = SnippetAnswer(rendered, headers, state.fresh_until)
     remember_answer(answer_key(request.environ, site_key, country), answer)
@@ -190,7 +225,8 @@ def device_history(site_key, device_id):
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)
     device_id = _device_id(device_id)
-    records = consents.device_history(state.id, device_id)
+    secret = request.headers.get(device_secrets.HEADER)
+    records = consents.device_history(state.id, device_id, secret)
     response = jsonify({"device_id": device_id, "consents": record_out.dump(records, many=True)})
     response.headers["Cache-Control"] = "no-store"
     return add_cors_headers(response, origin, "GET, DELETE")
@@ -201,7 +237,8 @@ def erase_device(site_key, device_id):
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)
     device_id = _device_id(device_id)
-    erased = consents.erase_device(state.id, device_id)
+    secret = request.headers.get(device_secrets.HEADER)
+    erased = consents.erase_device(state.id, device_id, secret)
     db.session.commit()
     return add_cors_headers(
         jsonify({"device_id": device_id, "erased": erased}), origin, "GET, DELETE"
@@ -210,8 +247,18 @@ def erase_device(site_key, device_id):
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(text("SELECT 1"))
+    """Readiness: 503 when the database does not answer within ACCORD_HEALTH_TIMEOUT_SECONDS
+    (a load balancer then sends traffic elsewhere)."""
+    if not database_answers():
+        raise StorageUnavailable("The database does not answer.")
     return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.get("/livez")
+def livez():
+    """Liveness: the process serves requests. Never touches the database, so an orchestrator
+    does not restart a healthy server because its database hangs."""
+    return jsonify({"status": "ok"})
 
 
 @bp.get("/api/v1/openapi.json")

@@ -4,13 +4,31 @@ Every input schema rejects unknown fields (marshmallow's default), so a typo in 
 parameter is a 400 naming it rather than a silently ignored filter.
 """
 
-from marshmallow import Schema, fields, validate
+from datetime import UTC
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from cmp_server.schemas.export import ExportRecordSchema
+from cmp_server.schemas.text import Line
+from cmp_server.services import tokens
 from cmp_server.vocabulary import ROLES
 
+
+class UtcDateTime(fields.DateTime):
+    """A time that exists once in UTC (a zone-less one is UTC): year 1 at +14:00 does not,
+    and would fail deep in a query instead of as a 400."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("out of range once converted to UTC") from None
+        return moment
+
+
 SITE_KEYS = fields.List(
-    fields.String(validate=validate.Length(1, 32)),
+    Line(validate=validate.Length(1, 32)),
     allow_none=True,
     metadata={"description": "the sites this account may see; null means every site"},
 )
@@ -24,24 +42,24 @@ class PeriodQuerySchema(Schema):
 class ConsentQuerySchema(Schema):
     consent_id = fields.UUID(load_default=None)
     device_id = fields.UUID(load_default=None)
-    since = fields.DateTime(load_default=None, metadata={"description": "received at or after"})
-    until = fields.DateTime(load_default=None, metadata={"description": "received before"})
+    since = UtcDateTime(load_default=None, metadata={"description": "received at or after"})
+    until = UtcDateTime(load_default=None, metadata={"description": "received before"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
 class ExportQuerySchema(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "ndjson"]))
-    since = fields.DateTime(load_default=None)
-    until = fields.DateTime(load_default=None)
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
 
 
 class AuditQuerySchema(Schema):
-    actor = fields.String(load_default=None, validate=validate.Length(max=320))
-    action = fields.String(load_default=None, validate=validate.Length(max=64))
-    site = fields.String(load_default=None, validate=validate.Length(max=32))
-    since = fields.DateTime(load_default=None)
-    until = fields.DateTime(load_default=None)
+    actor = Line(load_default=None, validate=validate.Length(max=320))
+    action = Line(load_default=None, validate=validate.Length(max=64))
+    site = Line(load_default=None, validate=validate.Length(max=32))
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
@@ -143,17 +161,17 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(3, 320))
+    email = Line(required=True, validate=validate.Length(3, 320))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = fields.String(required=True, load_only=True, validate=validate.Length(12, 1000))
     site_keys = fields.List(
-        fields.String(validate=validate.Length(1, 32)), load_default=None, allow_none=True
+        Line(validate=validate.Length(1, 32)), load_default=None, allow_none=True
     )
 
 
 class UserUpdateSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
-    site_keys = fields.List(fields.String(validate=validate.Length(1, 32)), allow_none=True)
+    site_keys = fields.List(Line(validate=validate.Length(1, 32)), allow_none=True)
     active = fields.Boolean()
     password = fields.String(load_only=True, validate=validate.Length(12, 1000))
 
@@ -166,10 +184,20 @@ class TokenSchema(Schema):
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime()
+    state = fields.Function(
+        lambda t: tokens.state(t), metadata={"description": "active, revoked or expired"}
+    )
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(load_default="", validate=validate.Length(0, 100))
+    name = Line(load_default="", validate=validate.Length(0, 100))
+    expires_in_days = fields.Integer(
+        load_default=tokens.DEFAULT_LIFETIME_DAYS,
+        strict=True,
+        validate=validate.Range(1, tokens.MAX_LIFETIME_DAYS),
+        metadata={"description": "the token stops working after this many days"},
+    )
 
 
 class TokenCreatedSchema(TokenSchema):

@@ -1,6 +1,7 @@
 """The consent POST body, the receipt, and a stored record as the visitor sees it."""
 
 import re
+from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
@@ -8,6 +9,9 @@ from cmp_server.schemas.site import LANGUAGE
 from cmp_server.vocabulary import ACTIONS
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# base64url, at least 22 characters (128 bits and more, DESIGN.md "Device secret").
+DEVICE_SECRET = re.compile(r"[A-Za-z0-9_-]{22,128}\Z")
+MAX_REVISION = 2**31 - 1  # revisions are 32-bit integer columns
 
 
 class StrictBool(fields.Boolean):
@@ -24,7 +28,9 @@ class ConsentInSchema(Schema):
 
     consent_id = fields.UUID(required=True)
     device_id = fields.UUID(required=True)
-    revision = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    revision = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_REVISION)
+    )
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     choices = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 64)),
@@ -36,6 +42,31 @@ class ConsentInSchema(Schema):
     page_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 4000))
     gpc = StrictBool(load_default=False)
     client_ts = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    # A credential, not part of the decision: load only, never stored, hashed into the
+    # record or shown (services/device_secrets.py keeps its SHA-256 apart from the log).
+    device_secret = fields.String(
+        load_default=None,
+        allow_none=True,
+        load_only=True,
+        validate=validate.Regexp(DEVICE_SECRET, error="must be 22 to 128 base64url characters"),
+        metadata={
+            "description": "The device's secret, 22 to 128 base64url characters (128 random "
+            "bits or more), sent with every consent: the device's first consent that carries "
+            "one binds it, later ones must present the same (else 403 "
+            "device_secret_mismatch); a device with none bound is recorded without. Never "
+            "stored in clear, never in the record, the receipt or an export.",
+            "pattern": "^[A-Za-z0-9_-]{22,128}$",
+        },
+    )
+
+    @validates("client_ts")
+    def check_client_ts(self, value, data_key, **kwargs):
+        """A time the database can hold once in UTC (year 1 at +14:00 is year 0 in UTC)."""
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError("out of range once converted to UTC") from None
 
     @validates("page_url")
     def check_page_url(self, value, data_key, **kwargs):

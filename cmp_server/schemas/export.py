@@ -7,7 +7,9 @@ checked against the chain without the database.
 
 Values: times are UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ`; `choices` an object of booleans
 (for `erasure`/`purge` entries, the entry's details); `allowed_kinds` a list; `salt` hex; in
-CSV, objects and lists are canonical JSON, booleans `true`/`false`, null an empty cell.
+CSV, objects and lists are canonical JSON, booleans `true`/`false`, null an empty cell, and a
+text cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+or a carriage return) gets a leading `'` (services/csv_cells.py); NDJSON keeps exact values.
 Erased records keep their chain fields and lose their personal fields (null) and salt.
 """
 

@@ -6,7 +6,10 @@ receipt from a later version with more fields must still reach the verifier inta
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-HEX64 = validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 in lowercase hex")
+from cmp_server.schemas.consent import MAX_REVISION
+
+HEX64 = validate.Regexp(r"[0-9a-f]{64}\Z", error="a SHA-256 in lowercase hex")
+MAX_POSITION = 2**63 - 1  # positions are 64-bit integer columns
 
 
 class SignedReceiptSchema(Schema):
@@ -15,12 +18,16 @@ class SignedReceiptSchema(Schema):
 
     consent_id = fields.String(required=True, allow_none=True)
     site_key = fields.String(required=True, validate=validate.Length(1, 32))
-    position = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    position = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_POSITION)
+    )
     hash = fields.String(required=True, validate=HEX64)
-    revision = fields.Integer(strict=True, required=True)
+    revision = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_REVISION)
+    )
     received_at = fields.String(required=True)
     expires_at = fields.String(required=True)
-    key_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{16}$"))
+    key_id = fields.String(required=True, validate=validate.Regexp(r"[0-9a-f]{16}\Z"))
     signature = fields.String(required=True, validate=validate.Length(1, 200))
 
 

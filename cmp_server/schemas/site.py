@@ -13,23 +13,50 @@ from marshmallow import (
     validates_schema,
 )
 
+from cmp_server.schemas.text import Line, Text, check_line
 from cmp_server.services.texts import TEXT_KEYS
 from cmp_server.vocabulary import CONSENT_MODE_SIGNALS, LOOK_POSITIONS, REGIMES, TRACKER_KINDS
 
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-CATEGORY_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-REGIME_KEY = re.compile(r"^(default|EEA|[A-Z]{2})$")
+# marshmallow's Regexp uses re.match: `\Z` ends the match at the end of the text (`$` would
+# also match before a trailing newline, so "#ffffff\n" would pass as a colour).
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+CATEGORY_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
+COLOR = re.compile(r"#[0-9a-fA-F]{6}\Z")
+REGIME_KEY = re.compile(r"(default|EEA|[A-Z]{2})\Z")
+HOST_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+# Second-level labels that registries sell under a country code (co.uk, com.au, ne.jp...):
+# `*.co.uk` would cover every company in the UK. Without a public suffix list this catches
+# the common ones; any other wildcard needs two labels after `*.`.
+REGISTRY_LABELS = {"ac", "co", "com", "edu", "go", "gob", "gov", "ltd", "ne", "net", "or", "org"}
+
+
+def wildcard_is_bounded(host: str) -> bool:
+    """Whether a wildcard host covers only the subdomains of one named domain: `*.` then at
+    least two labels (`*.shop.example`), not a registry's (`*.co.uk`). `*`, `*.com` and a
+    `*` anywhere else are not."""
+    if not host.startswith("*."):
+        return False
+    labels = host[2:].split(".")
+    if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels):
+        return False
+    return not (len(labels) == 2 and labels[0] in REGISTRY_LABELS and len(labels[1]) == 2)
 
 
 def normalise_origin(value: str) -> str:
-    """`https://Shop.example:443/` -> `https://shop.example`; `https://*.shop.example` allowed."""
+    """`https://Shop.example:443/` -> `https://shop.example`; `https://*.shop.example` allowed,
+    `https://*` and `https://*.com` refused (they would let any site post consents)."""
+    check_line(value)
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(f"{value!r} is not an origin like https://shop.example")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise ValidationError(f"{value!r} must be an origin only: scheme, host and port")
     host = parts.hostname.lower()
+    if "*" in host and not wildcard_is_bounded(host):
+        raise ValidationError(
+            f"{value!r}: a wildcard may only stand for the subdomains of one domain you own, "
+            "like https://*.shop.example"
+        )
     default_port = {"http": 80, "https": 443}[parts.scheme]
     try:
         port = parts.port
@@ -39,27 +66,39 @@ def normalise_origin(value: str) -> str:
     return f"{parts.scheme}://{host}{port_part}"
 
 
+def check_origin_list(origins: list[str]) -> None:
+    """Raise one ValidationError naming each bad origin by its index (as field errors are)."""
+    errors = {}
+    for i, origin in enumerate(origins):
+        try:
+            normalise_origin(origin)
+        except ValidationError as exc:
+            errors[i] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 class HttpUrl(fields.Url):
     def __init__(self, **kwargs):
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
 
 
 class LabelSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    description = fields.String(load_default="", validate=validate.Length(0, 5000))
+    title = Line(required=True, validate=validate.Length(1, 200))
+    description = Text(load_default="", validate=validate.Length(0, 5000))
 
 
 class TrackerSchema(Schema):
     """A cookie, beacon, fingerprinting script or storage item. `cookies` names the cookies
     (or, for kind storage, the storage keys) to delete on refusal; `name*` is a prefix."""
 
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    provider = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Line(required=True, validate=validate.Length(1, 200))
+    provider = Line(required=True, validate=validate.Length(1, 200))
     kind = fields.String(required=True, validate=validate.OneOf(TRACKER_KINDS))
-    purpose = fields.String(load_default="", validate=validate.Length(0, 2000))
-    duration = fields.String(load_default="", validate=validate.Length(0, 100))
-    cookies = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
-    domains = fields.List(fields.String(validate=validate.Length(1, 253)), load_default=list)
+    purpose = Text(load_default="", validate=validate.Length(0, 2000))
+    duration = Line(load_default="", validate=validate.Length(0, 100))
+    cookies = fields.List(Line(validate=validate.Length(1, 200)), load_default=list)
+    domains = fields.List(Line(validate=validate.Length(1, 253)), load_default=list)
     privacy_policy_url = HttpUrl(load_default=None, allow_none=True)
 
 
@@ -110,8 +149,8 @@ class SiteConfigSchema(Schema):
     class Meta:
         ordered = True
 
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    origins = fields.List(fields.String(), load_default=list)
+    name = Line(required=True, validate=validate.Length(1, 200))
+    origins = fields.List(Line(), load_default=list)
     languages = fields.List(
         fields.String(validate=validate.Regexp(LANGUAGE, error="not a language tag like en or fr")),
         load_default=lambda: ["en"],
@@ -136,7 +175,7 @@ class SiteConfigSchema(Schema):
         keys=fields.String(validate=validate.Regexp(LANGUAGE)),
         values=fields.Dict(
             keys=fields.String(validate=validate.OneOf(TEXT_KEYS)),
-            values=fields.String(validate=validate.Length(0, 5000)),
+            values=Text(validate=validate.Length(0, 5000)),
         ),
         load_default=dict,
     )
@@ -145,14 +184,7 @@ class SiteConfigSchema(Schema):
 
     @validates("origins")
     def check_origins(self, value, data_key, **kwargs):
-        errors = {}
-        for i, origin in enumerate(value):
-            try:
-                normalise_origin(origin)
-            except ValidationError as exc:
-                errors[i] = exc.messages
-        if errors:
-            raise ValidationError(errors)
+        check_origin_list(value)
 
     @validates_schema
     def check_consistency(self, data, **kwargs):
@@ -190,13 +222,12 @@ site_config_schema = SiteConfigSchema()
 class SiteCreateSchema(Schema):
     """`accord site create` and the admin API: a new site from a name and its origins."""
 
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    origins = fields.List(fields.String(), load_default=list)
+    name = Line(required=True, validate=validate.Length(1, 200))
+    origins = fields.List(Line(), load_default=list)
 
     @validates("origins")
     def check_origins(self, value, data_key, **kwargs):
-        for origin in value:
-            normalise_origin(origin)
+        check_origin_list(value)
 
 
 class SiteSummarySchema(Schema):

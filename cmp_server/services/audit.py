@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from cmp_server.extensions import db
 from cmp_server.models import AuditEvent
 from cmp_server.models.types import utcnow
+from cmp_server.services.csv_cells import safe_row
 
 CHANNELS = ("console", "api", "cli")
 EXPORT_FIELDS = ("at", "actor", "via", "action", "site_key", "target", "details", "ip_truncated")
@@ -45,6 +46,24 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, through which channel, from which (truncated) address: what a service that
+    audits its own changes needs from its caller (the console, the API or the CLI)."""
+
+    email: str
+    via: str
+    ip_truncated: str | None = None
+
+    def record(self, action: str, site_key=None, target=None, details=None) -> AuditEvent:
+        return record_event(
+            self.email, self.via, action, site_key, target, details, self.ip_truncated
+        )
+
+
+CLI_ACTOR = Actor("cli", "cli")
 
 
 @dataclass(frozen=True)
@@ -84,15 +103,6 @@ def list_events(f: AuditFilter, page: int = 1, per_page: int = 50) -> tuple[list
     return rows[:per_page], len(rows) > per_page
 
 
-def count_recent(action: str, target: str, since: datetime) -> int:
-    """How many `action` events about `target` since a moment (e.g. failed logins)."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == action, AuditEvent.target == target, AuditEvent.at >= since)
-    )
-
-
 def event_row(event: AuditEvent) -> dict:
     return {
         "at": event.at.isoformat(),
@@ -123,16 +133,9 @@ def stream_events_csv(f: AuditFilter) -> Iterator[str]:
         for event in batch:
             row = event_row(event)
             row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
-            writer.writerow([_safe_cell(row[k]) for k in EXPORT_FIELDS])
+            writer.writerow(safe_row([row[k] for k in EXPORT_FIELDS]))
         last_id = batch[-1].id
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
-
-
-def _safe_cell(value):
-    """Neutralise spreadsheet formulas in staff-controlled text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

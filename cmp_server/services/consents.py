@@ -3,6 +3,7 @@
 A decision is checked against the revision the visitor saw, enriched with the visitor context
 captured now (country, browser, truncated IP), then sealed into the site's log by the group
 committer: the caller gets its receipt only after the transaction holding it has committed.
+Every door to a device's records checks its secret first (services/device_secrets.py).
 """
 
 import hashlib
@@ -17,6 +18,7 @@ from cmp_server.models import ConsentRecord
 from cmp_server.models.types import utcnow
 from cmp_server.proof.canonical import fast_canonical_bytes
 from cmp_server.proof.log import PERSONAL_FIELDS
+from cmp_server.services import device_secrets
 from cmp_server.services.errors import Conflict, InvalidInput
 from cmp_server.services.lookup import RevisionRules, SiteState, revision_rules
 from cmp_server.services.sites import regime_for
@@ -32,6 +34,8 @@ class PendingConsent:
     row: dict
     body_hash: str
     tallies: list  # (dimension, value) pairs counted on the decision's day
+    secret_hash: str | None = None  # of the device secret the decision presented
+    authorise: bool = False  # the writer checks (or binds) the device's secret
 
 
 def strip_query(url: str | None) -> str | None:
@@ -69,8 +73,11 @@ def check_choices(rules: RevisionRules, action: str, choices: dict) -> None:
 
 
 def body_hash(data: dict) -> str:
-    """Hash of the decision as sent, to tell an idempotent replay from a conflicting reuse."""
+    """Hash of the decision as sent, to tell an idempotent replay from a conflicting reuse.
+    The device secret is a credential, not part of the decision: it is left out, so no hash
+    of it is kept with the record."""
     body = {**data, "client_ts": data["client_ts"].isoformat() if data["client_ts"] else None}
+    body.pop("device_secret", None)
     return hashlib.sha256(fast_canonical_bytes(body)).hexdigest()
 
 
@@ -128,15 +135,22 @@ def prepare_consent(
         *(("granted", k) for k in granted),
         *(("kind", k) for k in allowed_kinds),
     ]
-    return PendingConsent(site.id, site.site_key, row, body_hash(data), tallies)
+    secret = device_secrets.secret_hash(data.get("device_secret"))
+    return PendingConsent(site.id, site.site_key, row, body_hash(data), tallies, secret)
 
 
 def record_consent(pending: PendingConsent, committer) -> tuple[dict, bool]:
-    """Seal one decision; returns (receipt, replayed). A reused consent_id with another body
-    is a Conflict. The caller's session is closed first: a thread waiting for the writer must
-    not hold a pooled connection (with many waiting threads, the pool would run dry)."""
+    """Seal one decision of a device that presents its secret (the writer checks it, or binds
+    it for the device's first consent); returns (receipt, replayed). Forbidden if the device
+    has another secret bound, or one and none was presented; InvalidInput if neither; a
+    reused consent_id with another body is a Conflict. The caller's session is closed first:
+    a thread waiting for the writer must not hold a pooled connection (with many waiting
+    threads, the pool would run dry)."""
+    pending.authorise = True
     db.session.close()
     outcome, receipt = committer.submit(pending)
+    if outcome in device_secrets.REFUSALS:
+        raise device_secrets.REFUSALS[outcome]()
     if outcome == "conflict":
         raise Conflict(
             f"consent_id {pending.row['consent_id']} was already recorded with other choices.",
@@ -145,7 +159,9 @@ def record_consent(pending: PendingConsent, committer) -> tuple[dict, bool]:
     return receipt, outcome == "replay"
 
 
-def device_history(site_id: int, device_id: str) -> list[ConsentRecord]:
+def device_history(site_id: int, device_id: str, secret: str | None) -> list[ConsentRecord]:
+    """A device's records, oldest first, for the device that presents its secret."""
+    device_secrets.authorise_device(site_id, device_id, secret)
     return list(
         db.session.scalars(
             select(ConsentRecord)
@@ -160,10 +176,20 @@ def device_history(site_id: int, device_id: str) -> list[ConsentRecord]:
 ERASED_COLUMNS = (*PERSONAL_FIELDS, "salt", "body_hash")
 
 
-def erase_device(site_id: int, device_id: str, now: datetime | None = None) -> int:
-    """Erase the personal data of a device's records; the log still verifies (personal_digest
-    stays), the tallies are untouched, and the erasure is itself appended to the log
-    (services/retention.py). Returns how many records were erased."""
-    from cmp_server.services.retention import erase_records
+def erase_device(
+    site_id: int, device_id: str, secret: str | None, now: datetime | None = None
+) -> int:
+    """Erase the personal data of the records of a device that presents its secret; the log
+    still verifies (personal_digest stays), the tallies are untouched, and the erasure is
+    itself appended to the log (services/retention.py). The device's secret is unbound too:
+    its ID is personal data, and the device may start afresh. Returns how many records were
+    erased."""
+    from cmp_server.services.retention import erase_records, lock_log
 
-    return erase_records(site_id, device_id, now)
+    # The log lock first (the one sealing binds secrets under): no secret can be bound to
+    # this device between the check and the erasure.
+    lock_log(db.session.connection(), site_id)
+    device_secrets.authorise_device(site_id, device_id, secret)
+    erased = erase_records(site_id, device_id, now)
+    device_secrets.forget_device(site_id, device_id)
+    return erased

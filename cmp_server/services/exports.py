@@ -19,14 +19,34 @@ from sqlalchemy import select
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, LogHead, Revision
 from cmp_server.models.types import utcnow
-from cmp_server.proof.bundle import BundleWriter
+from cmp_server.proof.bundle import COSIGNATURES, PURGES, BundleWriter
 from cmp_server.proof.canonical import fast_canonical_bytes
 from cmp_server.proof.log import GENESIS_HASH, timestamp
 from cmp_server.proof.verify import VERIFY_COLUMNS, CanonicalJSON
 from cmp_server.schemas.export import EXPORT_FIELDS, EXPORT_FORMAT_VERSION
+from cmp_server.services.csv_cells import make_cells_safe, safe_cell
 
 TIME_COLUMNS = {"received_at", "expires_at", "client_ts", "erased_at"}
 JSON_COLUMNS = {"choices", "allowed_kinds"}
+# Columns whose values the server formats (numbers, times, hashes, UUIDs, JSON, booleans):
+# no spreadsheet formula can start them. Every other column is checked (`safe_cell`).
+FIXED_FORMAT_COLUMNS = (
+    TIME_COLUMNS
+    | JSON_COLUMNS
+    | {
+        "position",
+        "revision",
+        "consent_id",
+        "device_id",
+        "entry_type",
+        "gpc",
+        "revision_hash",
+        "salt",
+        "personal_digest",
+        "prev_hash",
+        "record_hash",
+    }
+)
 DB_EXPORT_COLUMNS = EXPORT_FIELDS[1:]  # all but site_key, which is the same on every row
 CHUNK_ROWS = 1000
 HASH_SCHEME = (
@@ -163,17 +183,25 @@ def _export_dicts(site_key: str, rows) -> Iterator[dict]:
 def stream_csv(site, since=None, until=None, *, progress=None) -> Iterator[str]:
     """The site's records as CSV text chunks: a header row of EXPORT_FIELDS, then one row each.
 
-    Rows go from the driver to `csv.writer.writerows` as lists, without a dict per record:
+    The site's id and key are read now, not when the body streams: a streamed response
+    outlives the request's session, and an expired `Site` cannot be reloaded then."""
+    return _csv_chunks(site.id, site.site_key, since, until, progress)
+
+
+def _csv_chunks(site_id: int, site_key: str, since, until, progress) -> Iterator[str]:
+    """Rows go from the driver to `csv.writer.writerows` as lists, without a dict per record:
     JSON columns arrive already canonical (cached per distinct value), so a row costs a few
-    index fix-ups."""
+    index fix-ups. Cells that could hold free text (the browser name comes from the visitor's
+    User-Agent) go through `safe_cell`, so a spreadsheet never reads them as formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_FIELDS)
     filters = {"since": since, "until": until}
-    rows = stream_rows(site.id, DB_EXPORT_COLUMNS, filters=filters, canonical=True)
+    rows = stream_rows(site_id, DB_EXPORT_COLUMNS, filters=filters, canonical=True)
     salt_at = DB_EXPORT_COLUMNS.index("salt")
     gpc_at = DB_EXPORT_COLUMNS.index("gpc")
-    site_key = site.site_key
+    text_at = [i for i, c in enumerate(DB_EXPORT_COLUMNS) if c not in FIXED_FORMAT_COLUMNS]
+    site_cell = safe_cell(site_key)
 
     def csv_rows():
         for row in rows:
@@ -181,7 +209,8 @@ def stream_csv(site, since=None, until=None, *, progress=None) -> Iterator[str]:
             if salt is not None:
                 row[salt_at] = salt.hex()
             row[gpc_at] = "true" if row[gpc_at] else "false"
-            row.insert(0, site_key)
+            make_cells_safe(row, text_at)
+            row.insert(0, site_cell)
             yield row
 
     chunks = csv_rows()
@@ -195,9 +224,16 @@ def stream_csv(site, since=None, until=None, *, progress=None) -> Iterator[str]:
 
 
 def stream_ndjson(site, since=None, until=None, *, progress=None) -> Iterator[str]:
-    """The site's records as NDJSON text chunks: one JSON object per line, EXPORT_FIELDS order."""
+    """The site's records as NDJSON text chunks: one JSON object per line, EXPORT_FIELDS order.
+    Like `stream_csv`, it reads the site's id and key now."""
+    return _ndjson_chunks(site.id, site.site_key, since, until, progress)
+
+
+def _ndjson_chunks(site_id: int, site_key: str, since, until, progress) -> Iterator[str]:
+    filters = {"since": since, "until": until}
+    records = _export_dicts(site_key, stream_rows(site_id, DB_EXPORT_COLUMNS, filters=filters))
     lines = []
-    for record in iter_records(site.id, since, until):
+    for record in records:
         lines.append(_ndjson(record))
         if len(lines) == CHUNK_ROWS:
             lines.append("")
@@ -250,7 +286,7 @@ def write_bundle(site, fileobj_or_path, since=None, until=None, *, progress=None
     widened to one contiguous slice of the log. Makes and stores the checkpoints that anchor it
     (an export checkpoint of the head, and of the slice's ends). Flushes; the caller commits.
     Returns the manifest."""
-    from cmp_server.services import proofs
+    from cmp_server.services import proofs, witnesses
 
     signer = proofs.current_signer()
     first, last, size = _position_range(site, since, until)
@@ -288,6 +324,8 @@ def write_bundle(site, fileobj_or_path, since=None, until=None, *, progress=None
     writer.write_json("revisions.json", _revision_documents(site, revisions))
     writer.write_json("checkpoints.json", proofs.site_checkpoints(site))
     writer.write_json("keys.json", {"keys": proofs.key_documents()})
+    writer.write_json(PURGES, proofs.purge_statements(site))
+    writer.write_json(COSIGNATURES, witnesses.cosignatures(site))
     return writer.close(
         {
             "site_key": site.site_key,

@@ -1,8 +1,16 @@
 """Short-lived, per-process caches of what every public request needs about a site.
 
 Sites change rarely and revisions never, so the hot paths (snippet, consent POST) read them
-from here instead of the database. Site settings are re-read after a few seconds; publishing
-in this process invalidates at once, other workers catch up within ACCORD_SITE_CACHE_SECONDS.
+from here instead of the database. A site's state is never served older than
+ACCORD_SITE_CACHE_SECONDS (counted from the start of the read that fetched it): that bounds how
+long any worker, on any host, serves a revision after the next one is published. Publishing in
+this process drops it at once (`forget_after_commit`).
+
+Re-reads run in a thread of their own, waited for a bounded time (database.read_within): when
+the database hangs, a request gets StorageUnavailable (503) within ACCORD_DB_WAIT_SECONDS,
+and what visitors' pages load (the snippet) gets the last state read, within
+ACCORD_DB_STALE_WAIT_SECONDS: the only case where a state older than the cache's lifetime is
+served, since nothing can be published to a database that does not answer.
 """
 
 import json
@@ -11,11 +19,13 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from cmp_server.database import read_within
 from cmp_server.extensions import db
 from cmp_server.models import Revision, Site
-from cmp_server.services.errors import NotFound
+from cmp_server.services.errors import NotFound, StorageUnavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,27 +54,50 @@ class RevisionRules:
 
 _lock = threading.Lock()
 _sites: dict[str, SiteState] = {}
-_refreshing: set[str] = set()  # site keys being re-read by some thread
 _rules: dict[tuple[int, int], RevisionRules] = {}
 
 
-def site_state(site_key: str) -> SiteState:
-    """The cached state of a site, or NotFound. When it is due to be re-read, one thread
-    re-reads it while the others go on with the cached state (no stampede on the database)."""
+def _fresh(state: SiteState | None) -> bool:
+    return state is not None and time.monotonic() < state.fresh_until
+
+
+def site_state(site_key: str, stale_if_unavailable: bool = False) -> SiteState:
+    """The cached state of a site, or NotFound.
+
+    A stale state is never served while the database answers, not even while another thread
+    re-reads it: a worker idle for a minute would otherwise answer its next burst with a
+    minute-old revision. The threads that find it stale wait for one re-read (no stampede on
+    the database) and use its result. `stale_if_unavailable`: when that re-read does not
+    answer in time, serve the last state read (see the module's docstring).
+    """
     cached = _sites.get(site_key)
-    if cached is None:
-        return _read_site_state(site_key)
-    if time.monotonic() < cached.fresh_until:
+    if _fresh(cached):
         return cached
-    with _lock:
-        if site_key in _refreshing:
-            return cached
-        _refreshing.add(site_key)
+    fallback = cached if stale_if_unavailable else None
+    config = current_app.config
+    wait = config["ACCORD_DB_STALE_WAIT_SECONDS" if fallback else "ACCORD_DB_WAIT_SECONDS"]
     try:
-        return _read_site_state(site_key)
-    finally:
-        with _lock:
-            _refreshing.discard(site_key)
+        return read_within(("site", site_key), lambda: _fresh_or_read(site_key), wait)
+    except TimeoutError:
+        if fallback is None:
+            raise StorageUnavailable("The database did not answer in time.") from None
+        return fallback
+    except SQLAlchemyError:  # refused, say: a 503 (errors.py), or the last state read
+        if fallback is None:
+            raise
+        return fallback
+
+
+def known_state(site_key: str) -> SiteState | None:
+    """The state last read of a site, however old, or None: for what must not wait for the
+    database (CORS headers on an error answer)."""
+    return _sites.get(site_key)
+
+
+def _fresh_or_read(site_key: str) -> SiteState:
+    """The state another thread's re-read stored since this one found it stale, else a read."""
+    cached = _sites.get(site_key)
+    return cached if _fresh(cached) else _read_site_state(site_key)
 
 
 def _read_site_state(site_key: str) -> SiteState:
@@ -129,3 +162,9 @@ def forget_site(site_key: str | None = None) -> None:
         else:
             _sites.pop(site_key, None)
     forget_answers(site_key)
+
+
+def forget_after_commit(site_key: str) -> None:
+    """Forget the site in this process once the current transaction commits. Forgetting it
+    before would let another thread cache the state the transaction is about to replace."""
+    event.listen(db.session(), "after_commit", lambda _session: forget_site(site_key), once=True)

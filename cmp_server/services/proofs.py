@@ -17,6 +17,7 @@ has no app context: it holds the engine and secret, and caches the signing key f
 seconds (a rotation elsewhere is picked up within that time; old receipts still verify).
 """
 
+import json
 import logging
 import os
 import threading
@@ -34,6 +35,7 @@ from cmp_server.models.types import utcnow
 from cmp_server.proof import keys as keylib
 from cmp_server.proof.checkpoints import sign_checkpoint
 from cmp_server.proof.log import GENESIS_HASH, timestamp
+from cmp_server.proof.purges import covering_problem, purge_problem, sign_purge
 
 log = logging.getLogger(__name__)
 keys_table = SigningKey.__table__
@@ -260,10 +262,57 @@ def site_checkpoints(site, conn=None) -> list[dict]:
     ]
 
 
+def store_purge_statement(conn, site, signer, **fields) -> dict:
+    """Sign and store a purge statement (proof/purges.py); returns it."""
+    from cmp_server.models import PurgeStatement
+
+    statement = sign_purge(signer, site_key=site.site_key, **fields)
+    conn.execute(
+        insert(PurgeStatement.__table__).values(
+            site_id=site.id,
+            first_position=fields["first_position"],
+            statement=json.dumps(statement, sort_keys=True),
+        )
+    )
+    return statement
+
+
+def purge_statements(site) -> list[dict]:
+    """The site's purge statements as stored (unchecked), oldest first."""
+    from cmp_server.models import PurgeStatement
+
+    texts = db.session.scalars(
+        select(PurgeStatement.statement)
+        .where(PurgeStatement.site_id == site.id)
+        .order_by(PurgeStatement.first_position)
+    )
+    statements = []
+    for text in texts:
+        try:
+            statements.append(json.loads(text))
+        except ValueError:
+            statements.append(None)  # reported by purge_problem as "not a purge statement"
+    return statements
+
+
+def purged_through(site, keys=None) -> int:
+    """The last position that valid purge statements cover from position 1 without a gap
+    (0 when none): a receipt's record up to there was purged, not lost."""
+    keys = keys or public_keys()
+    through = 0
+    for statement in purge_statements(site):
+        if purge_problem(statement, keys, site.site_key) is not None:
+            break
+        if statement["first_position"] != through + 1:
+            break
+        through = statement["through_position"]
+    return through
+
+
 RECORD_MESSAGES = {
     "found": "The record is in the site's log at that position with that hash.",
     "erased": "The record is in the log with that hash; its personal data has been erased.",
-    "purged": "The record was removed by the retention purge; a signed checkpoint covers it.",
+    "purged": "The record was removed by the retention purge; a signed purge statement covers it.",
     "not_in_log": "The site's log has no record at that position.",
     "hash_mismatch": "The record at that position has another hash.",
     "consent_id_mismatch": "The record at that position belongs to another consent.",
@@ -291,8 +340,8 @@ def check_receipt(receipt: dict) -> dict:
             ).where(ConsentRecord.site_id == site.id, ConsentRecord.position == receipt["position"])
         ).first()
         if row is None:
-            size = db.session.scalar(select(LogHead.size).where(LogHead.site_id == site.id))
-            record = "purged" if receipt["position"] <= (size or 0) else "not_in_log"
+            purged = receipt["position"] <= purged_through(site)
+            record = "purged" if purged else "not_in_log"
         elif row.record_hash != receipt["hash"]:
             record = "hash_mismatch"
         elif row.consent_id is None and row.erased_at is not None:
@@ -343,9 +392,10 @@ def verify_site_log(site, progress=None, split=None):
         )
     elif first is None and size:
         start, start_hash = size + 1, head
-    if start > 1 and start_hash not in anchors.get(start - 1, ()):
-        reason = f"missing (deleted?): no signed checkpoint anchors records 1-{start - 1}"
-        return ChainResult(ok=False, problem=Problem(1, reason))
+    if start > 1:
+        gap = covering_problem(purge_statements(site), keys, site.site_key, start, start_hash)
+        if gap:
+            return ChainResult(ok=False, problem=Problem(1, f"missing (deleted?): {gap}"))
     checkable = {s: h for s, h in anchors.items() if s >= start}
     verifier = ChainVerifier(site.site_key, start, start_hash or GENESIS_HASH, checkable)
     if split if split is not None else split_verify.should_split(size - start + 1):
@@ -412,9 +462,12 @@ def verify_record(site, record) -> dict:
     if record.position == 1:
         ok, detail = record.prev_hash == GENESIS_HASH, "first record of the log"
     elif previous is None:
-        cps = {(c["size"], c["head_hash"]) for c in site_checkpoints(site)}
-        ok = (record.position - 1, record.prev_hash) in cps
-        detail = "previous record purged; a signed checkpoint anchors this one"
+        statements = purge_statements(site)
+        gap = covering_problem(
+            statements, public_keys(), site.site_key, record.position, record.prev_hash
+        )
+        ok = gap is None
+        detail = "previous records purged; a signed purge statement covers them"
     else:
         ok, detail = previous == record.prev_hash, "follows the previous record"
     checks.append(("chain link", ok, detail if ok else "broken"))

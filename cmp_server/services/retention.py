@@ -10,10 +10,12 @@ data cleared by someone editing the database directly is reported.
 
 Retention (`accord purge`, daily from cron): per site not under legal hold, records whose
 consent has lapsed (`expires_at` passed) and that are older than `Site.retention_days` are
-deleted. Only a prefix of the log can go (positions 1..k, the longest run of such records), so
-what remains is one unbroken chain; a signed checkpoint of size k (reason "purge") anchors it,
-and a `purge` entry in the log records the purge. A record that has not lapsed holds back the
-records after it until it does.
+deleted, and so are the bound device secrets (services/device_secrets.py) of the devices no
+record names any more. Only a prefix of the log can go (positions 1..k, the longest run of
+such records), so what remains is one unbroken chain; a signed purge statement (positions,
+retention, the newest record's time, proof/purges.py) and a checkpoint of size k anchor it,
+and a `purge` entry in the log records the purge. A record that has not lapsed holds back
+the records after it until it does.
 """
 
 from dataclasses import dataclass
@@ -24,7 +26,8 @@ from sqlalchemy import delete, func, or_, select, update
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, Site
 from cmp_server.models.types import utcnow
-from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS
+from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS, timestamp
+from cmp_server.services import device_secrets
 from cmp_server.services.consents import ERASED_COLUMNS, PendingConsent
 from cmp_server.services.sealing import lock_head, seal_batch
 
@@ -123,7 +126,24 @@ def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -
         return outcome
     head = conn.scalar(select(records.record_hash).where(mine, records.position == through))
     proofs.store_checkpoint(conn, site.id, site.site_key, through, head, signer, "purge", now)
+    removed = mine, records.position <= through
+    newest, lapsed = conn.execute(
+        select(func.max(records.received_at), func.max(records.expires_at)).where(*removed)
+    ).one()
+    proofs.store_purge_statement(
+        conn,
+        site,
+        signer,
+        first_position=first,
+        through_position=through,
+        head_hash=head,
+        retention_days=site.retention_days,
+        newest_received_at=timestamp(newest),
+        latest_expires_at=timestamp(lapsed),
+        purged_at=timestamp(now),
+    )
     conn.execute(delete(ConsentRecord).where(mine, records.position <= through))
+    device_secrets.forget_unrecorded(conn, site.id, cutoff)
     details = {f"through_{through}": True}
     append_entry(conn, site.id, "purge", "purge", details, now)
     return outcome

@@ -14,12 +14,22 @@ trips the key is rolled back and sealed again, looking them up this time. No loo
 whose plan depends on the table's statistics (on a table not yet analysed, PostgreSQL scans a
 site's whole log for it). On PostgreSQL the writes and the COMMIT go in one round trip
 (pipeline mode): the site's log is locked for two round trips per batch.
+
+The device secrets (services/device_secrets.py) are checked and bound here, one look-up per
+site and batch rather than one per request: each consent must present its device's bound
+secret, and a device's first consent binds the one it presents. Binds happen only under the
+site's log lock. On PostgreSQL the look-up runs before the lock is taken (the lock is held no
+longer), optimistically: a secret bound meanwhile by another writer makes the insert fail on
+the primary key, and the batch sealed again looks up under the lock. On SQLite it runs under
+the lock (a transaction that has read cannot always start writing there).
 """
 
+import hmac
 import logging
 import os
 import queue
 import threading
+import time
 from collections import Counter
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
@@ -31,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from cmp_server.database import write_lock_for
-from cmp_server.models import ConsentRecord, ConsentTally, LogHead
+from cmp_server.models import ConsentRecord, ConsentTally, DeviceSecret, LogHead
 from cmp_server.proof.log import (
     PERSONAL_FIELDS,
     PUBLIC_FIELDS,
@@ -47,6 +57,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 256
 records = ConsentRecord.__table__
 tallies = ConsentTally.__table__
+device_secrets = DeviceSecret.__table__
 
 
 def make_receipt(site_key: str, row: dict) -> dict:
@@ -110,6 +121,18 @@ FIND_EXISTING = {
     "sqlite": _existing_columns.where(records.c.consent_id.in_(bindparam("ids", expanding=True))),
 }
 INSERT_RECORDS = records.insert().inline()  # no RETURNING of the new id: nothing to wait for
+_bound_columns = select(device_secrets.c.device_id, device_secrets.c.secret_hash).where(
+    device_secrets.c.site_id == bindparam("site")
+)
+FIND_BOUND = {
+    "postgresql": _bound_columns.where(
+        device_secrets.c.device_id == func.any(bindparam("devices"))
+    ),
+    "sqlite": _bound_columns.where(
+        device_secrets.c.device_id.in_(bindparam("devices", expanding=True))
+    ),
+}
+INSERT_SECRETS = device_secrets.insert().inline()
 
 
 def _upsert_tallies(dialect: str):
@@ -134,30 +157,73 @@ def _existing(conn, site_id: int, consent_ids: set[str]) -> dict:
     return {r.consent_id: r._asdict() for r in rows}
 
 
+def _bound(conn, site_id: int, pendings: list) -> dict:
+    """device_id -> bound secret hash, for the devices of `pendings` whose secret is checked."""
+    devices = [p.row["device_id"] for p in pendings if p.authorise]
+    if not devices:
+        return {}
+    rows = conn.execute(FIND_BOUND[conn.dialect.name], {"site": site_id, "devices": devices})
+    return dict(rows.all())
+
+
+def check_secret(pending, bound: dict, new_secrets: list) -> str | None:
+    """None if `pending` may be sealed: it presents its device's secret (in `bound`, or bound
+    earlier in this batch), or its device has none and it presents one, which it binds, or
+    presents none (a page still running a snippet from before secrets, or an integrator's
+    own client: recorded, and the device stays unbound, as legacy devices are). Otherwise
+    "forbidden": another secret is bound, or one is and none was presented."""
+    device_id, presented = pending.row["device_id"], pending.secret_hash
+    held = bound.get(device_id)
+    if held is not None:
+        return None if presented and hmac.compare_digest(held, presented) else "forbidden"
+    if presented is None:
+        return None
+    bound[device_id] = presented
+    new_secrets.append(
+        {
+            "site_id": pending.site_id,
+            "device_id": device_id,
+            "secret_hash": presented,
+            "bound_at": pending.row["received_at"],
+        }
+    )
+    return None
+
+
 def seal_batch(
     conn, pendings: list, signer=None, notary=None, look_up: bool = True, commit: bool = False
 ) -> list[tuple[str, dict]]:
     """Write `pendings` in the open transaction of `conn`; one (outcome, receipt) each, where
-    outcome is "new", "replay" (same consent_id and body) or "conflict". Receipts come back
-    unsigned: signing them is left out of the time the site's log is locked. `notary` makes
-    a scheduled checkpoint of each site, signed by `signer`, when one is due. With
-    `look_up=False`, consent_ids already in the log are not looked for: one of them makes
-    the insert fail on the unique key (IntegrityError), and the caller seals the batch again
-    with the look-up. `commit` ends the transaction with the writes (on PostgreSQL, in the
-    same round trip)."""
+    outcome is "new", "replay" (same consent_id and body), "conflict", or for a pending whose
+    device secret is checked (`authorise`), "forbidden" (no receipt, nothing written: see
+    `check_secret`). Receipts come back unsigned: signing them is left
+    out of the time the site's log is locked. `notary` makes a scheduled checkpoint of each
+    site, signed by `signer`, when one is due. With `look_up=False`, consent_ids already in
+    the log are not looked for: one of them makes the insert fail on the unique key
+    (IntegrityError), and the caller seals the batch again with the look-up; so does a device
+    secret bound since this writer looked. `commit` ends the transaction with the writes (on
+    PostgreSQL, in the same round trip)."""
     results: list = [None] * len(pendings)
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
         by_site.setdefault(pending.site_id, []).append(i)
-    new_rows, moves = [], []
+    new_rows, new_secrets, moves = [], [], []
     counts: Counter = Counter()
+    groups = {s: [pendings[i] for i in indexes] for s, indexes in by_site.items()}
+    early = not look_up and conn.dialect.name == "postgresql"  # see the module's docstring
+    known = {s: _bound(conn, s, group) for s, group in groups.items()} if early else {}
     for site_id in sorted(by_site):  # one lock order for every writer: no deadlock
         indexes = by_site[site_id]
         size, prev = lock_head(conn, site_id)
         ids = {pendings[i].row["consent_id"] for i in indexes}
         seen = _existing(conn, site_id, ids) if look_up else {}
+        bound = known[site_id] if early else _bound(conn, site_id, groups[site_id])
         for i in indexes:
             pending = pendings[i]
+            refusal = pending.authorise and check_secret(pending, bound, new_secrets)
+            if refusal:
+                results[i] = (refusal, None)
+                continue
             consent_id = pending.row["consent_id"]
             prior = seen.get(consent_id)
             if prior is not None:
@@ -183,6 +249,8 @@ def seal_batch(
             notary.maybe_checkpoint(conn, site_id, site_key, size, prev, signer)
     with pipeline(conn):  # the writes need no answer: one round trip on PostgreSQL
         conn.execute(MOVE_HEAD, moves)
+        if new_secrets:
+            conn.execute(INSERT_SECRETS, new_secrets)
         if new_rows:
             conn.execute(INSERT_RECORDS, new_rows)
         if counts:
@@ -224,11 +292,14 @@ def add_tallies(conn, counts: Counter) -> None:
 
 
 class GroupCommitter:
-    """One writer thread per process; `submit` blocks until the consent's commit."""
+    """One writer thread per process; `submit` blocks until the consent's commit, or for
+    `timeout` seconds at most (then StorageUnavailable: the consent may still be committed
+    later, and the client's retry with the same body is then a replay, never a double)."""
 
-    def __init__(self, engine, timeout: float = 20.0):
+    def __init__(self, engine, timeout: float = 5.0):
         self.engine = engine
         self.timeout = timeout
+        self._busy_since = None  # time.monotonic() when the batch being written was taken
         self.write_lock = write_lock_for(engine)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = None
@@ -247,6 +318,8 @@ class GroupCommitter:
 
     def submit(self, pending) -> tuple[str, dict]:
         self._ensure_started()
+        if self.stuck():
+            raise StorageUnavailable("The consent store is not answering; try again shortly.")
         future: Future = Future()
         self._queue.put((pending, future))
         try:
@@ -254,11 +327,17 @@ class GroupCommitter:
         except TimeoutError:
             raise StorageUnavailable("The consent store did not answer in time.") from None
 
+    def stuck(self) -> bool:
+        """Whether the writer has been on one batch for longer than a consent may wait: the
+        database hangs, so a new consent is refused at once instead of waiting in vain."""
+        busy_since = self._busy_since
+        return busy_since is not None and time.monotonic() - busy_since > self.timeout
+
     def signed(self, result: tuple[str, dict]) -> tuple[str, dict]:
         """(outcome, receipt) with the receipt signed, in the caller's thread: the writer
         thread, which every consent of this process waits for, does not do it."""
         outcome, receipt = result
-        signer = self.signer()
+        signer = self.signer() if receipt is not None else None
         return outcome, sign_receipt(receipt, signer) if signer is not None else receipt
 
     def _run(self):
@@ -269,6 +348,7 @@ class GroupCommitter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            self._busy_since = time.monotonic()
             try:
                 self.write(batch)
             except BaseException:  # the writer thread must outlive any one batch
@@ -276,6 +356,8 @@ class GroupCommitter:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(StorageUnavailable("The consent store failed."))
+            finally:
+                self._busy_since = None
 
     def signer(self):
         """The current signing key, or None (receipts then go unsigned, and the reason is

@@ -1,7 +1,9 @@
 """Seed a site's log with realistic, valid consent records, for benchmarks and demos.
 
 Records go through the same `prepare_consent` and `seal_batch` as real ones, so the chain,
-the tallies and the hashes are exactly what production writes.
+the tallies and the hashes are exactly what production writes. Their devices get no device
+secret bound, like devices recorded before device secrets existed (their next consent would
+bind one).
 """
 
 import random

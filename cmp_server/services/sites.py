@@ -2,6 +2,12 @@
 
 The draft lives in Site/Category/Tracker rows; `publish_revision` freezes it into an immutable
 Revision whose canonical JSON and hash are the proof of what the visitor was shown.
+
+Two settings of the configuration document are not part of the draft: `origins` (who may
+post consents from a browser) and `retention_days` (how long proofs are kept) apply at once,
+without publishing. `save_draft`, the door staff and the CLI edit an existing site through,
+audits each of them as its own event, and lets only the roles with the retention capability
+change retention.
 """
 
 import json
@@ -14,8 +20,10 @@ from cmp_server.models import Category, LogHead, Revision, Site, Tracker
 from cmp_server.proof.canonical import canonical_json, sha256_hex
 from cmp_server.proof.log import GENESIS_HASH
 from cmp_server.schemas.site import SiteCreateSchema, site_config_schema
+from cmp_server.services.audit import Actor
 from cmp_server.services.demo import demo_site_config  # noqa: F401 - re-exported
-from cmp_server.services.errors import InvalidInput, NotFound
+from cmp_server.services.errors import Forbidden, InvalidInput, NotFound
+from cmp_server.services.lookup import forget_after_commit
 from cmp_server.services.texts import texts_for
 from cmp_server.vocabulary import EEA_COUNTRIES
 
@@ -86,25 +94,38 @@ def create_site(name: str, origins: list[str] | None = None) -> Site:
     )
 
 
-def import_site(data: dict, site: Site | None = None) -> Site:
-    """Validate a configuration document and write it as the draft of `site` (or a new site)."""
+def load_config(data: dict) -> dict:
+    """A configuration document, validated (InvalidInput naming the fields)."""
     try:
-        config = site_config_schema.load(data)
+        return site_config_schema.load(data)
     except ValidationError as exc:
         raise validation_error(exc, "site configuration") from None
+
+
+def import_site(data: dict, site: Site | None = None) -> Site:
+    """Validate a configuration document and write it as the draft of `site` (or a new site),
+    its live settings included, unaudited: staff and the CLI edit a site through
+    `save_draft`."""
+    config = load_config(data)
     if site is None:
         site = Site(name=config["name"])
         db.session.add(site)
         db.session.flush()
         db.session.add(LogHead(site_id=site.id, size=0, head_hash=GENESIS_HASH))
+    site.origins = config["origins"]
+    site.retention_days = config["retention_days"]
+    write_draft(site, config)
+    return site
+
+
+def write_draft(site: Site, config: dict) -> None:
+    """Replace the draft (what a publish freezes) with a validated configuration."""
     for field in (
         "name",
-        "origins",
         "languages",
         "default_language",
         "privacy_policy_url",
         "consent_lifetime_days",
-        "retention_days",
         "regimes",
         "texts",
         "look",
@@ -127,7 +148,52 @@ def import_site(data: dict, site: Site | None = None) -> Site:
         )
         site.categories.append(category)
     db.session.flush()
+
+
+RETENTION_ONLY_ON_ITS_PAGE = "changed only by a DPO or admin on the retention page"
+
+
+def save_draft(site: Site, data: dict, actor: Actor, may_change_retention: bool, what: str) -> Site:
+    """Write a configuration document as the draft of `site`, audited as a draft edit (`what`
+    names the part edited), with its live settings audited apart.
+
+    A document without `retention_days` keeps the site's. A different `retention_days` from
+    someone without the retention capability is refused (403), so a marketer cannot shorten
+    how long proofs are kept; the same value passes, so an export round-trips.
+    """
+    config = load_config({"retention_days": site.retention_days, **data})
+    if config["retention_days"] != site.retention_days and not may_change_retention:
+        raise Forbidden(
+            "Retention is changed only by a DPO or an admin, on the retention page.",
+            fields={"retention_days": [RETENTION_ONLY_ON_ITS_PAGE]},
+            code="retention_forbidden",
+        )
+    write_draft(site, config)
+    actor.record("site.draft.update", site_key=site.site_key, target=what)
+    if config["retention_days"] != site.retention_days:
+        set_retention(site, config["retention_days"], site.legal_hold, actor)
+    if config["origins"] != list(site.origins):
+        actor.record(
+            "site.origins.update",
+            site_key=site.site_key,
+            details={"before": list(site.origins), "after": config["origins"]},
+        )
+        site.origins = config["origins"]
+    db.session.flush()
+    forget_after_commit(site.site_key)
     return site
+
+
+def set_retention(site: Site, retention_days: int, legal_hold: bool, actor: Actor) -> None:
+    """Change how long the site's proofs are kept and its legal hold, audited as one
+    retention change (the retention page, the API and a configuration document alike)."""
+    before = {"retention_days": site.retention_days, "legal_hold": site.legal_hold}
+    site.retention_days, site.legal_hold = retention_days, legal_hold
+    after = {"retention_days": retention_days, "legal_hold": legal_hold}
+    actor.record(
+        "site.retention.update", site_key=site.site_key, details={"before": before, "after": after}
+    )
+    db.session.flush()
 
 
 def export_site(site: Site) -> dict:
@@ -288,14 +354,18 @@ def client_config(revision: Revision, site_key: str, regime: str, api: str, gpc:
 # What the banner never reads: left out of the snippet, where every byte is paid on every
 # page view. `GET /config` keeps the whole document.
 SNIPPET_UNUSED = ("name", "regimes", "consent_lifetime_days")
+SNIPPET_UNUSED_CLIENT = ("revision_hash", "site_key")
 
 
 def snippet_config(client: dict) -> dict:
-    """The client configuration as embedded in the snippet: unused and empty values dropped."""
+    """The client configuration as embedded in the snippet: unused and empty values dropped
+    (false ones too: the snippet reads a missing flag as false)."""
     config = {k: v for k, v in client["config"].items() if k not in SNIPPET_UNUSED}
     config["categories"] = [
         {
-            **{k: v for k, v in category.items() if v != [] or k == "trackers"},
+            **{
+                k: v for k, v in category.items() if (v != [] and v is not False) or k == "trackers"
+            },
             "trackers": [
                 {k: v for k, v in tracker.items() if v not in (None, [], "") and k != "domains"}
                 for tracker in category["trackers"]
@@ -303,7 +373,7 @@ def snippet_config(client: dict) -> dict:
         }
         for category in config["categories"]
     ]
-    snippet = {k: v for k, v in client.items() if k != "revision_hash"}
+    snippet = {k: v for k, v in client.items() if k not in SNIPPET_UNUSED_CLIENT and v is not False}
     snippet["config"] = config
     return snippet
 

@@ -1,4 +1,10 @@
-"""Staff accounts: creation and password hashing (argon2id)."""
+"""Staff accounts: creation, changes, passwords (argon2id), and who may make them.
+
+Staff accounts are installation-wide: only an admin of every site creates or changes them
+(`by` is the acting user; None is the operator at the command line, who holds the database
+anyway). Losing access is final for what was issued before: deactivating an account or
+resetting its password ends its sessions and revokes its API tokens.
+"""
 
 import re
 
@@ -8,10 +14,12 @@ from sqlalchemy import func, select
 
 from cmp_server.extensions import db
 from cmp_server.models import User
-from cmp_server.services.errors import Conflict, InvalidInput
+from cmp_server.services import staff_sessions, tokens
+from cmp_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cmp_server.vocabulary import ROLES
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f]+"  # no whitespace, no control characters
+EMAIL = re.compile(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}")
 MIN_PASSWORD_LENGTH = 12
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -42,9 +50,23 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(email: str, role: str, password: str, site_keys: list[str] | None = None) -> User:
+def ensure_staff_manager(actor: User | None) -> None:
+    """Refuse unless `actor` may manage staff: an admin with no site limit (or the CLI)."""
+    if actor is not None and (actor.role != "admin" or not actor.has_every_site):
+        raise Forbidden("Only an admin of every site manages staff accounts.", code="site_limited")
+
+
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    site_keys: list[str] | None = None,
+    *,
+    by: User | None = None,
+) -> User:
+    ensure_staff_manager(by)
     email = email.strip().lower()
-    if not EMAIL.match(email):
+    if not EMAIL.fullmatch(email):
         raise InvalidInput(f"{email!r} is not an email address.", fields={"email": ["not valid"]})
     if role not in ROLES:
         raise InvalidInput(
@@ -59,10 +81,7 @@ def create_user(email: str, role: str, password: str, site_keys: list[str] | Non
     return user
 
 
-# --- Console and admin API: listing, editing, passwords, sign-in lockout -------------------
-
-LOCKOUT_FAILURES = 5
-LOCKOUT_MINUTES = 15
+# --- Console and admin API: listing, editing, passwords ------------------------------------
 
 
 def list_users() -> list[User]:
@@ -70,12 +89,24 @@ def list_users() -> list[User]:
 
 
 def get_user(user_id: int) -> User:
-    from cmp_server.services.errors import NotFound
-
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"No staff account has the id {user_id}.", code="unknown_user")
     return user
+
+
+def check_own_account(user: User, by: User | None, role, site_keys, active) -> None:
+    """No one changes their own role, site limit or active flag: another admin must."""
+    if by is None or by.id != user.id:
+        return
+    if (
+        (role is not None and role != user.role)
+        or (site_keys is not False and site_keys != user.site_keys)
+        or active is False
+    ):
+        raise InvalidInput(
+            "You cannot change your own role, site limit or active flag: ask another admin."
+        )
 
 
 def update_user(
@@ -83,10 +114,17 @@ def update_user(
     role: str | None = None,
     site_keys: list[str] | None | bool = False,
     active: bool | None = None,
+    *,
+    by: User | None = None,
 ) -> dict:
     """Change role, site limit (None = every site; False = unchanged) or active flag.
 
-    Returns what changed, {field: [before, after]}, for the audit log."""
+    Returns what changed, {field: [before, after]}, for the audit log. A deactivation ends
+    the account's sessions and revokes its tokens: re-activating it revives neither."""
+    ensure_staff_manager(by)
+    if site_keys is not False and site_keys is not None:
+        site_keys = sorted(set(site_keys))
+    check_own_account(user, by, role, site_keys, active)
     changes = {}
     if role is not None and role != user.role:
         if role not in ROLES:
@@ -95,16 +133,22 @@ def update_user(
             )
         changes["role"] = [user.role, role]
         user.role = role
-    if site_keys is not False:
-        keys = None if site_keys is None else sorted(set(site_keys))
-        if keys != user.site_keys:
-            changes["site_keys"] = [user.site_keys, keys]
-            user.site_keys = keys
+    if site_keys is not False and site_keys != user.site_keys:
+        changes["site_keys"] = [user.site_keys, site_keys]
+        user.site_keys = site_keys
     if active is not None and active != user.active:
         changes["active"] = [user.active, active]
         user.active = active
+        if not active:
+            changes["tokens_revoked"] = cut_off(user)
     db.session.flush()
     return changes
+
+
+def cut_off(user: User) -> int:
+    """End every session of `user` and revoke every token; how many tokens were live."""
+    staff_sessions.end_user_sessions(user)
+    return tokens.revoke_user_tokens(user)
 
 
 def set_password(user: User, new_password: str) -> None:
@@ -113,8 +157,24 @@ def set_password(user: User, new_password: str) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """A user's own change: the current password must be right and the new one differ."""
+def reset_password(user: User, new_password: str, *, by: User | None = None) -> int:
+    """An admin sets another's password: whoever had the old one, or a session or token made
+    with it, is cut off. Returns how many tokens were revoked."""
+    ensure_staff_manager(by)
+    if by is not None and by.id == user.id:
+        raise InvalidInput(
+            "Change your own password on the Password page: it asks for the current one.",
+            fields={"password": ["your own: use the Password page"]},
+        )
+    set_password(user, new_password)
+    return cut_off(user)
+
+
+def change_password(
+    user: User, current_password: str, new_password: str, keep_session: str | None = None
+) -> None:
+    """A user's own change: the current password must be right and the new one differ.
+    Every other session of the user ends; `keep_session` (the one asking) stays."""
     if not verify_password(user, current_password):
         raise InvalidInput(
             "The current password is not right.", fields={"current_password": ["not right"]}
@@ -125,21 +185,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
             fields={"new_password": ["same as the current password"]},
         )
     set_password(user, new_password)
-
-
-def login_locked(email: str) -> bool:
-    """True after LOCKOUT_FAILURES failed sign-ins for this email within LOCKOUT_MINUTES.
-
-    Counted from the audit log's `login.failed` events, so the lockout holds across workers
-    and costs no extra table; it also slows a password-guessing run on one account even
-    when it comes from many addresses (the per-IP rate limit covers the other case)."""
-    from datetime import timedelta
-
-    from cmp_server.models.types import utcnow
-    from cmp_server.services.audit import count_recent
-
-    since = utcnow() - timedelta(minutes=LOCKOUT_MINUTES)
-    return count_recent("login.failed", email.strip().lower(), since) >= LOCKOUT_FAILURES
+    staff_sessions.end_user_sessions(user, keep=keep_session)
 
 
 def authenticate_staff(email: str, password: str) -> User | None:

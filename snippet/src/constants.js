@@ -14,9 +14,11 @@ export const REGIMES = ['opt_in', 'opt_out', 'notice'];
 
 // First-party cookie holding the decision (readable by the site's server).
 export const CONSENT_COOKIE = 'accord_consent';
-// localStorage keys: the device id, the queue of unsent decisions, the receipts
+// localStorage keys: the device id, the device secret (never in the cookie: it proves to the
+// server that a request comes from this browser), the queue of unsent decisions, the receipts
 // ({consent_id: receipt}, oldest first, for the visitor's download).
 export const DEVICE_KEY = 'accord_device';
+export const SECRET_KEY = 'accord_secret';
 export const QUEUE_KEY = 'accord_queue';
 export const RECEIPTS_KEY = 'accord_receipts';
 

@@ -1,9 +1,10 @@
 // The consent engine: pure functions of the site's client config, the stored decision,
 // the GPC signal, the regime and the time. No DOM, no storage, no network.
 //
-// `site` is the client config the server embeds: {site_key, revision, regime,
-// reconsent_revision, consent_lifetime_days, gpc, api, config: {categories, ...}}.
+// `site` is the client config the server embeds: {revision, regime, reconsent_revision,
+// consent_lifetime_days, gpc, api, config: {categories, ...}} (a false flag may be absent).
 // A decision is {consent_id, device_id, revision, action, choices, decided_at}.
+// Option names ending in "_" are ours, not the wire's: the build shortens them.
 import { CONSENT_MODE_SIGNALS } from './constants.js';
 
 const DAY = 864e5;
@@ -43,10 +44,10 @@ export function effectiveChoices(site, stored, regime, gpc, now) {
 }
 
 /**
- * The choices an action stands for. `custom` takes `wanted` ({key: bool}) over `base`;
+ * The choices an action stands for. `custom` takes `wanted_` ({key: bool}) over `base_`;
  * `gpc` is the regime's defaults with GPC applied. Required categories are always true.
  */
-export function choicesFor(site, action, { regime, wanted = {}, base = {} } = {}) {
+export function choicesFor(site, action, { regime_: regime, wanted_: wanted = {}, base_: base = {} } = {}) {
   if (action == 'gpc') return defaultChoices(site, regime, true);
   const choices = {};
   for (const c of categories(site)) {
@@ -60,20 +61,22 @@ export function choicesFor(site, action, { regime, wanted = {}, base = {} } = {}
 
 /**
  * A new decision (what the cookie keeps and Accord.getConsent() returns) and its POST body
- * (DESIGN.md, "The consent POST body"), with the same snake_case names.
+ * (DESIGN.md, "The consent POST body"), with the same snake_case names. `ctx`:
+ * {consentId_, deviceId_, language_, pageUrl_, gpc_, now_}. Neither holds the device secret,
+ * which the transport adds to the body when it sends it.
  */
 export function decisionFor(site, action, choices, ctx) {
-  const clientTs = new Date(ctx.now).toISOString();
+  const clientTs = new Date(ctx.now_).toISOString();
   const record = {
-    consent_id: ctx.consentId,
-    device_id: ctx.deviceId,
+    consent_id: ctx.consentId_,
+    device_id: ctx.deviceId_,
     revision: site.revision,
     action,
     choices,
   };
   return {
     decision_: { ...record, decided_at: clientTs },
-    record_: { ...record, language: ctx.language, page_url: ctx.pageUrl, gpc: !!ctx.gpc, client_ts: clientTs },
+    record_: { ...record, language: ctx.language_, page_url: ctx.pageUrl_, gpc: !!ctx.gpc_, client_ts: clientTs },
   };
 }
 

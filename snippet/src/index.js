@@ -2,7 +2,7 @@
 // site's client config (published revision, regime chosen for this visitor, GPC seen, API).
 import { choicesFor, decisionFor, defaultChoices, effectiveChoices, needsBanner } from './engine.js';
 import { pickLanguage, translator } from './i18n.js';
-import { cookies, deviceId, doc, forget, readDecision, uuid, writeDecision } from './storage.js';
+import { cookies, deviceId, doc, forget, readDecision, secret, uuid, writeDecision } from './storage.js';
 import { transport } from './transport.js';
 import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
 import { blocker, removeRefused } from './blocker.js';
@@ -33,14 +33,14 @@ function apply() {
 }
 
 function decide(action, wanted) {
-  choices = choicesFor(site, action, { regime, wanted, base: choices });
+  choices = choicesFor(site, action, { regime_: regime, wanted_: wanted, base_: choices });
   const made = decisionFor(site, action, choices, {
-    consentId: uuid(),
-    deviceId: deviceId(),
-    language: t.lang_,
-    pageUrl: location.origin + location.pathname,
-    gpc,
-    now: Date.now(),
+    consentId_: uuid(),
+    deviceId_: deviceId(),
+    language_: t.lang_,
+    pageUrl_: location.origin + location.pathname,
+    gpc_: gpc,
+    now_: Date.now(),
   });
   decision = made.decision_;
   pending = false;
@@ -51,14 +51,16 @@ function decide(action, wanted) {
   return decision;
 }
 
-const history = () => `${site.api}/devices/${deviceId()}/consents`;
+// This device's records on the server, which answers only with the device secret.
+const history = (method) =>
+  fetch(`${site.api}/devices/${deviceId()}/consents`, { method, headers: { 'Accord-Device-Secret': secret() } });
 
 // "Download my consent history": the server's records for this device, the local decision
 // and every signed receipt the snippet kept.
 async function download() {
   let data = {};
   try {
-    data = await (await fetch(history())).json();
+    data = await (await history()).json();
   } catch (e) {
     // offline: the local decision and receipts still go into the file
   }
@@ -69,10 +71,10 @@ async function download() {
 }
 
 // "Erase my data": once the server has erased this device's records, forget the decision,
-// the device id, the queue and the receipts here too; the regime's defaults apply and the
-// banner asks again. If the server cannot be reached, nothing changes.
+// the device id and secret, the queue and the receipts here too; the regime's defaults apply
+// and the banner asks again. If the server cannot be reached, nothing changes.
 async function erase() {
-  if (!(await fetch(history(), { method: 'DELETE' })).ok) return;
+  if (!(await history('DELETE')).ok) return;
   forget();
   decision = null;
   pending = true;

@@ -1,5 +1,5 @@
 // The decision cookie, the device id, and small JSON values in localStorage.
-import { CONSENT_COOKIE, DEVICE_KEY, QUEUE_KEY, RECEIPTS_KEY } from './constants.js';
+import { CONSENT_COOKIE, DEVICE_KEY, QUEUE_KEY, RECEIPTS_KEY, SECRET_KEY } from './constants.js';
 
 // `document`, under a name the minifier can shorten (the DOM modules use it often).
 export const doc = document;
@@ -28,15 +28,11 @@ export function save(key, value) {
   return value;
 }
 
-/** name → value of every cookie the page can read. */
-export function cookies() {
-  const jar = {};
-  for (const part of doc.cookie.split('; ')) {
-    const i = part.indexOf('=');
-    if (i > 0) jar[part.slice(0, i)] = part.slice(i + 1);
-  }
-  return jar;
-}
+/**
+ * name → value of every cookie the page can read (a value up to its first "=": the decision's
+ * is URI-encoded, and only the names of the others are read).
+ */
+export const cookies = () => Object.fromEntries(doc.cookie.split('; ').map((c) => c.split('=')));
 
 /** The stored decision, or null. */
 export function readDecision() {
@@ -50,7 +46,7 @@ export function readDecision() {
 export function writeDecision(decision, lifetimeDays) {
   doc.cookie =
     `${CONSENT_COOKIE}=${encodeURIComponent(JSON.stringify(decision))};path=/;max-age=${
-      Math.round(lifetimeDays * 86400)};SameSite=Lax${location.protocol == 'https:' ? ';Secure' : ''}`;
+      lifetimeDays * 86400};SameSite=Lax${location.protocol == 'https:' ? ';Secure' : ''}`;
   save(DEVICE_KEY, decision.device_id);
 }
 
@@ -59,8 +55,16 @@ export function deviceId() {
   return readDecision()?.device_id || load(DEVICE_KEY) || uuid();
 }
 
-/** After an erasure: forget the decision, the device id, the queue and the receipts. */
+/**
+ * The device secret (DESIGN.md, "Device secret"), made at the device's first need and kept in
+ * localStorage only: never in the cookie or the decision, which the site's scripts can read.
+ * Two random UUIDs: 244 bits from crypto.getRandomValues, in characters base64url allows
+ * (cheaper in bytes than encoding random bytes with btoa).
+ */
+export const secret = () => load(SECRET_KEY) || save(SECRET_KEY, uuid() + uuid());
+
+/** After an erasure: forget the decision, the device id and secret, the queue and the receipts. */
 export function forget() {
   doc.cookie = CONSENT_COOKIE + '=;path=/;max-age=0';
-  for (const key of [DEVICE_KEY, QUEUE_KEY, RECEIPTS_KEY]) save(key, null);
+  for (const key of [DEVICE_KEY, SECRET_KEY, QUEUE_KEY, RECEIPTS_KEY]) save(key, null);
 }

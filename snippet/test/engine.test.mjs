@@ -70,7 +70,7 @@ for (const regime of ['opt_in', 'opt_out', 'notice']) {
     ['gpc', undefined, regime == 'opt_in' ? NONE : { ...NONE, support: true }],
   ]) {
     test(`${action} ${JSON.stringify(wanted || {})} under ${regime} gives ${grantedKeys(expected)}`, () => {
-      assert.deepEqual(choicesFor(makeSite(), action, { regime, wanted }), expected);
+      assert.deepEqual(choicesFor(makeSite(), action, { regime_: regime, wanted_: wanted }), expected);
     });
   }
 }
@@ -78,7 +78,7 @@ for (const regime of ['opt_in', 'opt_out', 'notice']) {
 test('custom keeps the current choices for categories it does not name', () => {
   const base = { ...NONE, marketing: true };
   assert.deepEqual(
-    choicesFor(makeSite(), 'custom', { regime: 'opt_in', wanted: { analytics: true }, base }),
+    choicesFor(makeSite(), 'custom', { regime_: 'opt_in', wanted_: { analytics: true }, base_: base }),
     { ...NONE, analytics: true, marketing: true },
   );
 });
@@ -126,7 +126,7 @@ test('a category added without re-consent takes the regime default', () => {
 
 test('the POST body and the decision share the wire names', () => {
   const { decision_: decision, record_: record } = decisionFor(makeSite(), 'custom', { ...NONE, analytics: true }, {
-    consentId: 'c1', deviceId: 'd1', language: 'fr', pageUrl: 'https://shop.example/cart', gpc: 1, now: NOW,
+    consentId_: 'c1', deviceId_: 'd1', language_: 'fr', pageUrl_: 'https://shop.example/cart', gpc_: 1, now_: NOW,
   });
   assert.deepEqual(record, {
     consent_id: 'c1', device_id: 'd1', revision: 3, action: 'custom',

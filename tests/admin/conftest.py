@@ -3,10 +3,10 @@
 import pytest
 from flask_login.utils import _create_identifier
 
-from cmp_server.admin.auth import password_fingerprint
+from cmp_server.admin.auth import SESSION_ID
 from cmp_server.extensions import db
 from cmp_server.models import User
-from cmp_server.services import tokens
+from cmp_server.services import staff_sessions, tokens
 from cmp_server.services.staff import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -44,11 +44,13 @@ def sign_in(client, user: User) -> None:
     """Put a signed-in session for `user` in the client's cookie, as a login would."""
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
+    session_id = staff_sessions.start_session(user)
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
         session["_id"] = identifier
-        session["pwv"] = password_fingerprint(user)
+        session[SESSION_ID] = session_id
 
 
 @pytest.fixture

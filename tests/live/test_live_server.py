@@ -1,19 +1,24 @@
 """A new user's first steps on a real server: two workers, the CLI, the console, the snippet."""
 
+import json
 import re
 
+from cmp_server.services.demo import demo_site_config
 
-def test_a_new_installation_serves_the_console_and_a_snippet(live_server):
+
+def test_a_new_installation_serves_the_console_and_a_snippet(live_server, tmp_path):
     password = live_server.create_user("owner@example.com", "admin")
-    site_key = live_server.create_site("First shop", "https://first.example")
+    config = {**demo_site_config(["https://first.example"]), "name": "First shop"}
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(config))
+    imported = json.loads(live_server.accord("site", "import", path, "--publish", "--json").stdout)
 
     console = live_server.login("owner@example.com", password)
     sites_page = console.get(live_server.url + "/admin/sites", timeout=30)
     assert sites_page.status_code == 200
     assert "First shop" in sites_page.text
 
-    live_server.accord("site", "publish", site_key)
-    snippet = live_server.get(f"/s/{site_key}.js")
+    snippet = live_server.get(f"/s/{imported['site_key']}.js")
     assert snippet.status_code == 200
     assert snippet.headers["Content-Type"].startswith("text/javascript")
     assert re.search(r'"revision":\s*1\b', snippet.text)

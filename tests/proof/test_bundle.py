@@ -10,6 +10,8 @@ import pytest
 
 from cmp_server.proof.bundle import MANIFEST, SIGNATURE, BundleWriter
 from cmp_server.proof.canonical import canonical_json
+from cmp_server.proof.keys import PublicKeys
+from cmp_server.proof.purges import sign_purge
 from cmp_server.proof.verify import verify_bundle
 from tests.proof.chains import checkpoint, keys_json, make_chain, new_signer
 
@@ -17,7 +19,15 @@ SITE = "site-a"
 REVISION_JSON = canonical_json({"categories": [], "name": "Shop"})
 
 
-def build(records, signer, checkpoints=None, start_hash="0" * 64, revision_json=REVISION_JSON):
+def build(
+    records,
+    signer,
+    checkpoints=None,
+    start_hash="0" * 64,
+    revision_json=REVISION_JSON,
+    since=None,
+    purges=None,
+):
     buffer = io.BytesIO()
     writer = BundleWriter(buffer)
     writer.write_lines("records.ndjson", (json.dumps(r) + "\n" for r in records))
@@ -30,10 +40,13 @@ def build(records, signer, checkpoints=None, start_hash="0" * 64, revision_json=
         checkpoints = [checkpoint(SITE, records, signer, size=records[-1]["position"])]
     writer.write_json("checkpoints.json", checkpoints)
     writer.write_json("keys.json", keys_json(signer))
+    if purges is not None:
+        writer.write_json("purges.json", purges)
     first = records[0]["position"] if records else None
     writer.close(
         {
             "site_key": SITE,
+            "since": since,
             "records": {
                 "count": len(records),
                 "first_position": first,
@@ -80,7 +93,14 @@ def test_a_good_bundle_verifies(records):
     assert report.ok, report.problems
     assert report.chain.records == 12
     assert report.key_ids == [signer.key_id]
-    assert "OK" in report.lines()[0]
+    assert report.signer_key_id == signer.key_id
+    assert not report.pinned  # checked with the bundle's own keys: the signer is not established
+    pinned = verify_bundle(io.BytesIO(build(records, signer)), trusted=keys_of(signer))
+    assert pinned.ok and pinned.pinned
+
+
+def keys_of(*signers) -> PublicKeys:
+    return PublicKeys.from_documents(keys_json(*signers)["keys"])
 
 
 def flip_last_byte(content: bytes) -> bytes:
@@ -125,8 +145,21 @@ def test_a_bundle_re_signed_by_another_key_fails_when_keys_are_pinned(records):
         prev = record["record_hash"]
     data = build(forged, forger)
     assert verify_bundle(io.BytesIO(data)).ok
-    report = verify_bundle(io.BytesIO(data), trusted_key_ids={genuine.key_id})
-    assert any("trusted" in p for p in report.problems)
+    report = verify_bundle(io.BytesIO(data), trusted=keys_of(genuine))
+    [problem] = report.problems
+    assert problem.startswith(
+        f"manifest signature: signed by key {forger.key_id}, which is not a trusted key"
+    )
+
+
+def test_pinned_keys_check_the_checkpoints_too(records):
+    """A genuine manifest cannot vouch for a checkpoint signed by another key."""
+    genuine, forger = new_signer(), new_signer()
+    forged_checkpoint = checkpoint(SITE, records, forger, size=12)
+    data = build(records, genuine, [forged_checkpoint])
+    assert verify_bundle(io.BytesIO(data), trusted=keys_of(genuine)).problems == [
+        f"checkpoints.json #1: unknown key {forger.key_id!r}"
+    ]
 
 
 def test_a_tampered_record_is_named_even_inside_a_consistent_bundle(records):
@@ -141,9 +174,10 @@ def test_a_slice_needs_a_signed_anchor(records):
     tail = records[4:]
     anchor = checkpoint(SITE, records, signer, size=4)
     end = checkpoint(SITE, records, signer, size=12)
-    good = build(tail, signer, [anchor, end], start_hash=records[3]["record_hash"])
+    since = tail[0]["received_at"]
+    good = build(tail, signer, [anchor, end], start_hash=records[3]["record_hash"], since=since)
     assert verify_bundle(io.BytesIO(good)).ok
-    unanchored = build(tail, signer, [end], start_hash=records[3]["record_hash"])
+    unanchored = build(tail, signer, [end], start_hash=records[3]["record_hash"], since=since)
     assert any("anchors" in p for p in verify_bundle(io.BytesIO(unanchored)).problems)
 
 
@@ -164,3 +198,90 @@ def test_an_extra_member_is_reported(records):
 def test_not_a_zip_is_reported():
     report = verify_bundle(io.BytesIO(b"not a zip"))
     assert report.problems and "zip" in report.problems[0]
+
+
+def swap(records):
+    records[4], records[5] = records[5], records[4]
+    return records
+
+
+def delete(records):
+    del records[6]
+    return records
+
+
+def edit(records):
+    records[8]["gpc"] = True
+    return records
+
+
+@pytest.mark.parametrize(
+    "tamper", [swap, delete, edit, None], ids=["swap", "delete", "edit", "intact"]
+)
+def test_checking_in_runs_on_several_processes_finds_what_one_pass_finds(records, tamper):
+    """The records of a large bundle are checked in runs by worker processes; a break at or
+    between runs is named exactly as one pass over the whole chain names it."""
+    signer = new_signer()
+    signed = [checkpoint(SITE, records, signer, size=12)]
+    data = build(tamper(records) if tamper else records, signer, signed)
+    one_pass = verify_bundle(io.BytesIO(data), workers=1)
+    for batch in (1, 3, 5):
+        done = []
+        report = verify_bundle(io.BytesIO(data), workers=2, batch=batch, progress=done.append)
+        assert report.problems == one_pass.problems
+        assert report.chain.records == one_pass.chain.records
+        if tamper is None:
+            assert sum(done) == 12 and report.chain.last_position == 12
+
+
+def test_a_line_that_is_not_json_is_named_in_runs_too(records):
+    signer = new_signer()
+    lines = [json.dumps(r) + "\n" for r in records]
+    lines[9] = "{not json\n"
+    buffer = io.BytesIO()
+    writer = BundleWriter(buffer)
+    writer.write_lines("records.ndjson", lines)
+    data = build(records, signer)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    for name in ("revisions.json", "checkpoints.json", "keys.json"):
+        writer.write_json(name, json.loads(source.read(name)))
+    writer.close(json.loads(source.read(MANIFEST)), signer)
+    for workers, batch in ((1, None), (2, 4)):
+        report = verify_bundle(io.BytesIO(buffer.getvalue()), workers=workers, batch=batch)
+        assert report.problems == ["records.ndjson line 10: not JSON"]
+
+
+def purge_of(records, signer, through, retention_days=30, purged_at="2027-12-01T00:00:00.000000Z"):
+    removed = records[:through]
+    return sign_purge(
+        signer,
+        site_key=SITE,
+        first_position=1,
+        through_position=through,
+        head_hash=removed[-1]["record_hash"],
+        retention_days=retention_days,
+        newest_received_at=max(r["received_at"] for r in removed),
+        latest_expires_at=max(r["expires_at"] for r in removed),
+        purged_at=purged_at,
+    )
+
+
+def test_a_whole_log_missing_its_start_verifies_only_with_a_signed_purge(records):
+    """A bundle of a whole log (no --since) whose first records are gone: a checkpoint at the
+    gap proves a size, not a purge; signed purge statements past retention do."""
+    signer = new_signer()
+    tail, head = records[4:], records[3]["record_hash"]
+    cps = [checkpoint(SITE, records, signer, size=4), checkpoint(SITE, records, signer, size=12)]
+    bare = verify_bundle(io.BytesIO(build(tail, signer, cps, start_hash=head)))
+    assert bare.problems == [
+        "record at position 1: missing (deleted?): records 1-4 are gone and no signed purge "
+        "covers them"
+    ]
+    purged = build(tail, signer, cps, start_hash=head, purges=[purge_of(records, signer, 4)])
+    assert verify_bundle(io.BytesIO(purged)).ok
+    early = purge_of(records, signer, 4, retention_days=3650)
+    too_soon = build(tail, signer, cps, start_hash=head, purges=[early])
+    [problem] = verify_bundle(io.BytesIO(too_soon)).problems
+    assert "within the 3650 days of retention it states" in problem
+    short = build(tail, signer, cps, start_hash=head, purges=[purge_of(records, signer, 3)])
+    assert "records 4-4 are gone" in verify_bundle(io.BytesIO(short)).problems[0]

@@ -1,5 +1,7 @@
 """The verifier runs with neither Flask nor a database: no module of cmp_server.proof imports
-them (the offline `verify-bundle` and third-party auditors depend on it)."""
+them (the offline `verify-bundle` and third-party auditors depend on it). This reads the
+imports; test_accord_verify.py runs the verifier where those packages cannot be imported at
+all, which also catches an import made by a parent package."""
 
 import ast
 from pathlib import Path

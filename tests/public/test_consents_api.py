@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
-from tests.fixtures.factories import consent_body
+from tests.fixtures.factories import consent_body, device_headers
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -32,7 +32,10 @@ def test_round_trip_post_then_device_history(client, make_site):
     assert len(receipt["hash"]) == 64
     assert receipt["expires_at"] > receipt["received_at"]
 
-    history = client.get(f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents")
+    history = client.get(
+        f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents",
+        headers=device_headers(body["device_id"]),
+    )
     assert history.status_code == 200
     [record] = history.json["consents"]
     assert record["consent_id"] == body["consent_id"]
@@ -206,10 +209,10 @@ def test_erasure_empties_the_device_history(client, make_site):
     body = consent_body()
     post(client, site.site_key, body)
     url = f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents"
-    erased = client.delete(url)
+    erased = client.delete(url, headers=device_headers(body["device_id"]))
     assert erased.status_code == 200
     assert erased.json["erased"] == 1
-    assert client.get(url).json["consents"] == []
+    assert client.get(url).json["consents"] == []  # its secret is unbound with it
     record = db.session.scalar(select(ConsentRecord).where(ConsentRecord.entry_type == "consent"))
     assert record.device_id is None and record.salt is None and record.page_url is None
     assert record.erased_at is not None
@@ -305,7 +308,10 @@ def test_public_answers_neither_read_nor_set_cookies(client, make_site):
         client.get(f"/s/{site.site_key}.js"),
         client.get(f"/api/v1/sites/{site.site_key}/config"),
         post(client, site.site_key, body),
-        client.get(f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents"),
+        client.get(
+            f"/api/v1/sites/{site.site_key}/devices/{body['device_id']}/consents",
+            headers=device_headers(body["device_id"]),
+        ),
         client.get("/healthz"),
         client.get("/.well-known/accord-keys.json"),
     ]

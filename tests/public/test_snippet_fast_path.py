@@ -117,7 +117,7 @@ def test_each_country_gets_its_own_regime(client, make_site, flask_requests):
     for _ in range(2):
         for address in ("81.2.69.160", "216.160.83.56", "175.16.199.0"):
             body = client.get(url, headers={"X-Forwarded-For": address}).text
-            start = body.index('{"site_key":')
+            start = body.index('{"revision":')
             regimes[address] = json.JSONDecoder().raw_decode(body[start:])[0]["regime"]
     assert regimes == {
         "81.2.69.160": "opt_in",  # GB

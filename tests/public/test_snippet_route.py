@@ -9,7 +9,7 @@ from cmp_server.services.snippet import CONFIG_PLACEHOLDER, script_json
 
 def embedded_config(body: bytes, site_key: str) -> dict:
     text = body.decode()
-    start = text.index('{"site_key":')
+    start = text.index('{"revision":')
     return json.JSONDecoder().raw_decode(text[start:])[0]
 
 

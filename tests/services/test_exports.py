@@ -17,7 +17,7 @@ from cmp_server.services import exports, lookup
 from cmp_server.services.consents import prepare_consent
 from cmp_server.services.sealing import seal_batch
 from cmp_server.visitor import VisitorContext
-from tests.fixtures.factories import consent_body
+from tests.fixtures.factories import consent_body, device_headers
 
 SNAPSHOT_FIELDS = (
     "site_key position entry_type consent_id device_id received_at expires_at revision "
@@ -170,7 +170,14 @@ def test_a_bundle_of_the_live_log_verifies_offline(client, make_site, tmp_path):
         "keys.json",
         "manifest.json",
         "manifest.sig.json",
+        "README.txt",
+        "purges.json",
+        "cosignatures.json",
     }
+    readme = zipfile.ZipFile(path).read("README.txt").decode()
+    assert f"site {site.site_key}, exported" in readme
+    assert "accord-verify THIS_BUNDLE.zip --trusted-keys accord-keys.json" in readme
+    assert "PINNED KEY" in readme
 
 
 def test_a_time_slice_bundle_is_anchored_by_checkpoints(client, make_site, tmp_path):
@@ -205,9 +212,10 @@ def test_csv_holds_the_same_values_as_ndjson(client, make_site, runner):
     for choices and kinds, the text otherwise — field for field the NDJSON record."""
     site = make_site()
     post_many(client, site, 4)
+    device_id = next(exports.iter_records(site.id))["device_id"]
     client.delete(
-        f"/api/v1/sites/{site.site_key}/devices/{next(exports.iter_records(site.id))['device_id']}"
-        "/consents"
+        f"/api/v1/sites/{site.site_key}/devices/{device_id}/consents",
+        headers=device_headers(device_id),
     )
     rows = list(csv.DictReader(io.StringIO("".join(exports.stream_csv(site)))))
     records = [json.loads(line) for line in "".join(exports.stream_ndjson(site)).splitlines()]

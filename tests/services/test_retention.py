@@ -1,16 +1,19 @@
 """Erasure and retention keep the log verifiable: an erasure clears a device's personal data,
 keeps the tallies, and is itself an entry of the log; the purge removes an expired prefix,
-anchored by a signed checkpoint; a legal hold stops it."""
+anchored by a signed purge statement that nothing else can stand in for; a legal hold stops
+it."""
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from cmp_server.extensions import db
-from cmp_server.models import Checkpoint, ConsentRecord, ConsentTally, Site
+from cmp_server.models import Checkpoint, ConsentRecord, ConsentTally, PurgeStatement, Site
 from cmp_server.models.types import utcnow
-from cmp_server.services import proofs, retention
-from tests.fixtures.factories import consent_body
+from cmp_server.proof.verify import verify_bundle
+from cmp_server.services import exports, proofs, retention
+from tests.fixtures.factories import consent_body, device_headers
 
 
 def post(client, site, **overrides):
@@ -40,7 +43,9 @@ def test_erasure_keeps_the_log_verifiable_and_is_logged(client, make_site):
     post(client, site)
     before = tallies(site)
 
-    answer = client.delete(f"/api/v1/sites/{site.site_key}/devices/{device}/consents")
+    answer = client.delete(
+        f"/api/v1/sites/{site.site_key}/devices/{device}/consents", headers=device_headers(device)
+    )
     assert answer.status_code == 200 and answer.json["erased"] == 2
     db.session.rollback()
 
@@ -82,14 +87,14 @@ def seal_in_past(app, site, count, days_ago):
         body["client_ts"] = None
         pendings.append(prepare_consent(state, body, visitor, now=now))
     with db.engine.begin() as conn:
-        seal_batch(conn, pendings, proofs.current_signer())
+        return [receipt for _, receipt in seal_batch(conn, pendings, proofs.current_signer())]
 
 
-def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, make_site):
+def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, make_site, tmp_path):
     site = make_site()
     site.retention_days = 365
     db.session.commit()
-    seal_in_past(app, site, 4, days_ago=800)
+    old = seal_in_past(app, site, 4, days_ago=800)
     seal_in_past(app, site, 2, days_ago=10)
     before = tallies(site)
 
@@ -106,22 +111,53 @@ def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, mak
     result = proofs.verify_site_log(site)
     assert result.ok, result
     assert result.first_position == 5
+    [statement] = proofs.purge_statements(site)
+    assert statement["first_position"] == 1 and statement["through_position"] == 4
+    assert statement["retention_days"] == 365
+    assert proofs.check_receipt(old[1])["record"] == "purged"
+    bundle = tmp_path / "purged.zip"
+    exports.write_bundle(site, bundle)
+    db.session.commit()
+    report = verify_bundle(str(bundle), proofs.public_keys())
+    assert report.ok and report.pinned, report.problems
+    assert report.chain.first_position == 5
 
     [again] = retention.purge(site.site_key)
     assert again.deleted == 0
 
 
-def test_a_purged_log_without_its_anchor_fails(app, make_site):
+def test_a_purged_log_without_its_purge_statement_fails(app, make_site):
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    old = seal_in_past(app, site, 3, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    retention.purge(site.site_key)
+    db.session.execute(PurgeStatement.__table__.delete())
+    db.session.commit()
+    result = proofs.verify_site_log(site)
+    assert not result.ok and result.problem.position == 1
+    assert "records 1-3 are gone and no signed purge covers them" in str(result.problem)
+    assert proofs.check_receipt(old[0])["record"] == "not_in_log"
+
+
+def test_a_purge_statement_edited_in_the_database_fails(app, make_site):
+    """Someone with database access claims a longer retention was in force: the signature
+    no longer verifies."""
     site = make_site()
     site.retention_days = 30
     db.session.commit()
     seal_in_past(app, site, 3, days_ago=400)
     seal_in_past(app, site, 1, days_ago=1)
     retention.purge(site.site_key)
-    db.session.execute(Checkpoint.__table__.delete().where(Checkpoint.reason == "purge"))
+    [text] = db.session.scalars(select(PurgeStatement.statement)).all()
+    edited = json.loads(text)
+    edited["retention_days"] = 3650
+    db.session.execute(PurgeStatement.__table__.update().values(statement=json.dumps(edited)))
     db.session.commit()
     result = proofs.verify_site_log(site)
-    assert not result.ok and result.problem.position == 1
+    assert not result.ok
+    assert "the purge statement of positions up to 3: bad signature" in str(result.problem)
 
 
 def test_records_still_in_force_are_kept(app, make_site):

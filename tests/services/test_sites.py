@@ -6,8 +6,11 @@ import pytest
 
 from cmp_server.extensions import db
 from cmp_server.proof.canonical import canonical_json, sha256_hex
-from cmp_server.services import sites
-from cmp_server.services.errors import InvalidInput
+from cmp_server.services import publishing, sites
+from cmp_server.services.audit import Actor
+from cmp_server.services.errors import Conflict, Forbidden, InvalidInput
+
+EDITOR = Actor("editor@x.example", "api")
 
 
 def test_export_then_import_gives_the_same_site(app, demo_config):
@@ -157,3 +160,27 @@ def test_the_publisher_may_ask_reconsent_for_a_wording_fix(app, demo_config):
 )
 def test_regime_for_country(regimes, country, regime):
     assert sites.regime_for(regimes, country) == regime
+
+
+def test_a_draft_without_retention_keeps_the_sites_and_a_new_value_needs_the_capability(
+    app, demo_config
+):
+    site = sites.import_site({**demo_config, "retention_days": 400})
+    sites.save_draft(site, {**demo_config, "name": "Renamed"}, EDITOR, False, "api")
+    assert (site.name, site.retention_days) == ("Renamed", 400)
+    with pytest.raises(Forbidden) as refused:
+        sites.save_draft(site, {**demo_config, "retention_days": 30}, EDITOR, False, "api")
+    assert refused.value.fields == {"retention_days": [sites.RETENTION_ONLY_ON_ITS_PAGE]}
+    assert site.retention_days == 400
+
+
+def test_publishing_refuses_the_published_revision_but_not_a_revert(app, demo_config):
+    site = sites.import_site(demo_config)
+    assert publishing.publish(site, None, EDITOR).number == 1
+    with pytest.raises(Conflict, match="nothing to publish"):
+        publishing.publish(site, True, EDITOR)
+    sites.import_site({**demo_config, "texts": {"en": {"title": "Cookies?"}}}, site)
+    assert publishing.publish(site, None, EDITOR).number == 2
+    sites.import_site(demo_config, site)
+    revert = publishing.publish(site, None, EDITOR)
+    assert revert.number == 3 and revert.config_hash == sites.get_revision(site, 1).config_hash

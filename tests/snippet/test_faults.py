@@ -21,7 +21,9 @@ from tests.snippet.conftest import (
 pytestmark = pytest.mark.browser
 
 BANNER = '[data-accord="banner"]'
-FAULTS = ["500", "503", "hang", "refused", "aborted"]
+# 429: a visitor behind a busy network hits the consent rate limit; the decision must wait
+# in the queue and be sent again, not be dropped (issue 11, point 14).
+FAULTS = ["500", "503", "429", "hang", "refused", "aborted"]
 
 
 def consents_url(live_server, key):
@@ -39,8 +41,8 @@ class Fault:
 
     def __call__(self, route):
         self.attempts += 1
-        if self.kind in ("500", "503"):
-            headers = {"Retry-After": "1"} if self.kind == "503" else {}
+        if self.kind in ("500", "503", "429"):
+            headers = {"Retry-After": "1"} if self.kind != "500" else {}
             route.fulfill(status=int(self.kind), headers=headers, body='{"error": {}}')
         elif self.kind == "refused":
             route.abort("connectionrefused")

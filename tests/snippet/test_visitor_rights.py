@@ -21,7 +21,8 @@ pytestmark = pytest.mark.browser
 BANNER = '[data-accord="banner"]'
 PREFS = '[data-accord="preferences"]'
 LOCAL_KEYS = (
-    "() => ['accord_device', 'accord_queue', 'accord_receipts'].map(k => localStorage.getItem(k))"
+    "() => ['accord_device', 'accord_secret', 'accord_queue', 'accord_receipts']"
+    ".map(k => localStorage.getItem(k))"
 )
 
 

@@ -1,4 +1,4 @@
-"""A readable diff of two revision snapshots, for the publish page and the API.
+"""A readable diff of two revision snapshots, for the publish preview (console, API, CLI).
 
 Snapshots are flattened to `path -> value`, with categories named by key and trackers by
 name (not by position), so reordering shows as nothing and a renamed tracker as a removal

@@ -1,0 +1,478 @@
+"""Hardening seen from outside, on a real gunicorn server and through the `accord` command:
+what an attacker sends (forged headers, formula-laden User-Agents, huge numbers, hostile
+origins) and what an operator reads (logs, exports, files on disk).
+"""
+
+import csv
+import io
+import json
+import re
+import socket
+import stat
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cmp_server.schemas.consent import ConsentInSchema
+from cmp_server.services.csv_cells import FORMULA_STARTS
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.live.conftest import BIN
+
+ORIGIN = "https://shop.example"
+DEMO_PASSWORD = "live-demo-password-0123"  # noqa: S105 - a throwaway test account
+ADMIN_EMAIL = "admin@example.com"
+# The browser family ua-parser takes from this User-Agent is the formula itself.
+FORMULA_USER_AGENT = '=HYPERLINK("https://evil.example";"x")/1.0 CFNetwork/1.0 Darwin/1.0'
+SENDS_DEVICE_SECRET = "device_secret" in ConsentInSchema().fields
+
+
+def demo_site(server) -> str:
+    """The published demo site (made by `accord demo` the first time); returns its key."""
+    out = server.accord("demo", "--origin", ORIGIN, "--password", DEMO_PASSWORD).stdout
+    return re.search(r"key ([\w-]+)", out).group(1)
+
+
+def admin_token(server) -> str:
+    demo_site(server)
+    return server.create_token(ADMIN_EMAIL)
+
+
+def decision(server, site_key: str, **overrides) -> dict:
+    """A valid reject-all consent body for the site's published revision."""
+    config = server.get(f"/api/v1/sites/{site_key}/config").json()
+    categories = config["config"]["categories"]
+    body = {
+        "consent_id": str(uuid.uuid4()),
+        "device_id": str(uuid.uuid4()),
+        "revision": config["revision"],
+        "action": "reject_all",
+        "choices": {c["key"]: c["required"] for c in categories},
+        "language": "en",
+        "page_url": "https://shop.example/cart",
+    }
+    if SENDS_DEVICE_SECRET:
+        body["device_secret"] = "s3cr3t-" + uuid.uuid4().hex
+    body.update(overrides)
+    return body
+
+
+def post_consent(server, site_key: str, body: dict, headers=None):
+    return server.post(f"/api/v1/sites/{site_key}/consents", json=body, headers=headers or {})
+
+
+def assert_no_formula_cells(text: str):
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) > 1, text
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(FORMULA_STARTS), (cell, row)
+    return rows
+
+
+# --- 15: the admin API's export streams, on both databases ---------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_admin_api_export_streams_the_whole_log(live_server, fmt):
+    """The README's curl example: a bearer token, a streamed download, every record in it."""
+    key = demo_site(live_server)
+    token = admin_token(live_server)
+    sent = [decision(live_server, key) for _ in range(3)]
+    for body in sent:
+        assert post_consent(live_server, key, body).status_code == 201
+    answer = live_server.api(
+        "GET", f"/sites/{key}/consents/export?format={fmt}", token, stream=True
+    )
+    assert answer.status_code == 200, answer.text
+    text = b"".join(answer.iter_content(chunk_size=None)).decode()
+    if fmt == "csv":
+        records = list(csv.DictReader(io.StringIO(text)))
+    else:
+        records = [json.loads(line) for line in text.splitlines()]
+    exported = {r["consent_id"] for r in records}
+    assert {b["consent_id"] for b in sent} <= exported
+    assert {r["site_key"] for r in records} == {key}
+    assert "internal_error" not in text
+
+
+# --- 8: no spreadsheet formula in any CSV --------------------------------------------------
+
+
+def test_a_user_agent_formula_never_reaches_a_csv_cell(live_server, tmp_path):
+    key = demo_site(live_server)
+    body = decision(live_server, key)
+    answer = post_consent(live_server, key, body, {"User-Agent": FORMULA_USER_AGENT})
+    assert answer.status_code == 201, answer.text
+
+    out = tmp_path / "proofs.csv"
+    live_server.accord("proofs", "export", "--site", key, "--format", "csv", "-o", out)
+    rows = assert_no_formula_cells(out.read_text())
+    browser_at = rows[0].index("browser")
+    mine = [r for r in rows if body["consent_id"] in r]
+    assert mine[0][browser_at].startswith("'=HYPERLINK")  # kept, readable, but as text
+
+    token = admin_token(live_server)
+    api = live_server.api("GET", f"/sites/{key}/consents/export?format=csv", token)
+    assert api.status_code == 200, api.text
+    assert_no_formula_cells(api.text)
+
+    ndjson = live_server.api("GET", f"/sites/{key}/consents/export?format=ndjson", token)
+    exact = [json.loads(line) for line in ndjson.text.splitlines()]
+    [record] = [r for r in exact if r["consent_id"] == body["consent_id"]]
+    assert record["browser"].startswith("=HYPERLINK")  # NDJSON keeps the hashed value
+
+
+def test_a_staff_formula_never_reaches_the_audit_csv(live_server):
+    """The audit CSV goes through the same cell check (an account's email is its target)."""
+    token = admin_token(live_server)
+    email = f"=HYPERLINK(1)+{uuid.uuid4().hex[:6]}@evil.example"
+    made = live_server.api(
+        "POST",
+        "/users",
+        token,
+        json={"email": email, "role": "dpo", "password": "a long enough password"},
+    )
+    assert made.status_code == 201, made.text
+    answer = live_server.api("GET", "/audit?format=csv", token)
+    assert answer.status_code == 200, answer.text
+    rows = assert_no_formula_cells(answer.text)
+    cells = {cell.lower() for row in rows for cell in row}
+    assert f"'{email}".lower() in cells  # kept, as text
+
+
+# --- 11: numbers past 64 bits are refused, not a 500 ---------------------------------------
+
+
+@pytest.mark.parametrize("revision", [2**70, 2**63, 2**31])
+def test_a_huge_revision_is_a_400(live_server, revision):
+    key = demo_site(live_server)
+    answer = post_consent(live_server, key, decision(live_server, key, revision=revision))
+    assert answer.status_code == 400, answer.text
+    assert "revision" in answer.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("field, value", [("position", 2**70), ("revision", 2**70)])
+def test_a_receipt_with_a_huge_number_is_a_400(live_server, field, value):
+    key = demo_site(live_server)
+    answer = post_consent(live_server, key, decision(live_server, key))
+    receipt = {**answer.json(), field: value}
+    check = live_server.post("/api/v1/receipts/verify", json=receipt)
+    assert check.status_code == 400, check.text
+    assert field in check.json()["error"]["fields"]
+
+
+# --- 10: hostile origins, colours and names through the admin API --------------------------
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [["https://*"], ["*"], ["https://*.com"], ["https://*.co.uk"], ["https://shop*.example"]],
+)
+def test_an_origin_wildcard_covering_other_peoples_sites_is_refused(live_server, origins):
+    key = demo_site(live_server)
+    token = admin_token(live_server)
+    config = live_server.api("GET", f"/sites/{key}/config", token).json()
+    answer = live_server.api(
+        "PUT", f"/sites/{key}/config", token, json={**config, "origins": origins}
+    )
+    assert answer.status_code == 400, answer.text
+    assert "origins" in answer.json()["error"]["fields"]
+
+
+def test_a_subdomain_wildcard_lets_only_that_domain_post(live_server):
+    token = admin_token(live_server)
+    key = live_server.create_site("Wildcard shop", "https://*.shop.example")
+    config = live_server.api("GET", f"/sites/{key}/config", token).json()
+    assert config["origins"] == ["https://*.shop.example"]
+    for origin, allowed in [
+        ("https://www.shop.example", True),
+        ("https://evil.example", False),
+        ("https://shop.example.evil.example", False),
+        ("https://evilshop.example", False),
+    ]:
+        answer = live_server.request(
+            "OPTIONS", f"/api/v1/sites/{key}/consents", headers={"Origin": origin}
+        )
+        assert (answer.status_code == 204) is allowed, (origin, answer.status_code)
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("look", "colors", "background"), "#ffffff\n"),
+        (("name",), "Shop\x1b[2J\x1b[31mHACKED"),
+        (("categories", 0, "labels", "en", "title"), "Necessary\x07"),
+        (("texts", "en", "title"), "Cookies\x1b]8;;https://evil.example\x07"),
+    ],
+)
+def test_control_characters_and_trailing_newlines_are_refused(live_server, path, value):
+    key = demo_site(live_server)
+    token = admin_token(live_server)
+    config = live_server.api("GET", f"/sites/{key}/config", token).json()
+    target = config
+    for part in path[:-1]:
+        target = target.setdefault(part, {}) if isinstance(part, str) else target[part]
+    target[path[-1]] = value
+    answer = live_server.api("PUT", f"/sites/{key}/config", token, json=config)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid"
+
+
+def test_the_cli_refuses_an_escape_sequence_in_a_site_name(live_server):
+    result = live_server.accord(
+        "site", "create", "--name", "Shop\x1b[2J", "--origin", ORIGIN, check=False
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "\x1b" not in live_server.accord("site", "list").stdout
+
+
+# --- 12: X-Forwarded-Host cannot poison a shared snippet -----------------------------------
+
+
+def snippet_of(server, key, headers=None):
+    return server.get(f"/s/{key}.js", headers=headers or {})
+
+
+def shared_cacheable_site(server) -> str:
+    """The demo site with one regime everywhere, so its snippet is `public` (CDN-cacheable)."""
+    key = demo_site(server)
+    token = admin_token(server)
+    config = server.api("GET", f"/sites/{key}/config", token).json()
+    config["regimes"] = {"default": "opt_in"}
+    assert server.api("PUT", f"/sites/{key}/config", token, json=config).status_code == 200
+    published = server.api("POST", f"/sites/{key}/publish", token, json={})
+    assert published.status_code == 201, published.text
+    deadline = time.monotonic() + 10
+    while "public" not in snippet_of(server, key).headers["Cache-Control"]:
+        assert time.monotonic() < deadline, "the new revision never reached the workers"
+        time.sleep(0.2)
+    return key
+
+
+def test_a_forwarded_host_never_reaches_a_shared_snippet(start_live_server):
+    server = start_live_server(ACCORD_PROXY_COUNT=1)
+    key = shared_cacheable_site(server)
+    for _ in range(4):  # both workers, the rendering and the kept answer
+        poisoned = snippet_of(server, key, {"X-Forwarded-Host": "evil.example"})
+        assert poisoned.status_code == 200, poisoned.text
+        if "evil.example" in poisoned.text:
+            assert "public" not in poisoned.headers["Cache-Control"], poisoned.headers
+    for _ in range(4):
+        normal = snippet_of(server, key)
+        assert "evil.example" not in normal.text
+        assert f"{server.url}/api/v1/sites/{key}" in normal.text
+
+
+def test_the_public_url_alone_names_the_api(start_live_server):
+    server = start_live_server(ACCORD_PROXY_COUNT=1, ACCORD_PUBLIC_URL="https://consent.test/")
+    key = shared_cacheable_site(server)
+    for headers in ({"X-Forwarded-Host": "evil.example"}, {"Host": "other.example"}, {}):
+        answer = snippet_of(server, key, headers)
+        assert "public" in answer.headers["Cache-Control"]  # a CDN may keep it
+        assert "evil.example" not in answer.text and "other.example" not in answer.text
+        assert f"https://consent.test/api/v1/sites/{key}" in answer.text
+        config = server.get(f"/api/v1/sites/{key}/config", headers=headers).json()
+        assert config["api"] == f"https://consent.test/api/v1/sites/{key}"
+
+
+def test_a_malformed_public_url_stops_the_cli(start_live_server, tmp_path):
+    server = start_live_server()
+    env = {**server.env, "ACCORD_PUBLIC_URL": "consent.test"}
+    result = subprocess.run(
+        [str(BIN / "accord"), "site", "list"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ACCORD_PUBLIC_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- 13: nosniff and no framing on every public answer -------------------------------------
+
+
+def test_every_public_answer_says_nosniff_and_no_framing(live_server):
+    key = demo_site(live_server)
+    body = decision(live_server, key)
+    answers = {
+        "snippet": snippet_of(live_server, key),
+        "snippet again (fast path)": snippet_of(live_server, key),
+        "snippet 304": live_server.get(
+            f"/s/{key}.js", headers={"If-None-Match": snippet_of(live_server, key).headers["ETag"]}
+        ),
+        "unknown snippet": live_server.get("/s/nope.js"),
+        "config": live_server.get(f"/api/v1/sites/{key}/config"),
+        "consent": post_consent(live_server, key, body),
+        "bad consent": post_consent(live_server, key, {"revision": "x"}),
+        "history": live_server.get(
+            f"/api/v1/sites/{key}/devices/{body['device_id']}/consents",
+            headers={"Accord-Device-Secret": body.get("device_secret", "")},
+        ),
+        "keys": live_server.get("/.well-known/accord-keys.json"),
+        "receipt check": live_server.post("/api/v1/receipts/verify", json={}),
+        "openapi": live_server.get("/api/v1/openapi.json"),
+        "health": live_server.get("/healthz"),
+        "demo": live_server.get("/demo"),
+        "not found": live_server.get("/nothing-here"),
+    }
+    for name, answer in answers.items():
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", name
+        assert answer.headers.get("X-Frame-Options") == "DENY", name
+        assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", ""), name
+    assert "nonce-" in answers["demo"].headers["Content-Security-Policy"]  # its own CSP kept
+    embedded = live_server.get("/static/demo/embed.html")  # the demo page frames it
+    assert embedded.headers["X-Content-Type-Options"] == "nosniff"
+    assert embedded.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in embedded.headers["Content-Security-Policy"]
+
+
+# --- 14: a busy network's real visitors are not refused ------------------------------------
+
+
+def test_a_busy_network_is_not_rate_limited_like_a_flood(live_server):
+    """300 decisions in a few seconds from one address (a carrier-grade NAT at a busy hour)
+    are all recorded; the old default (120 a minute) refused most of them."""
+    key = demo_site(live_server)
+    bodies = [decision(live_server, key) for _ in range(3)]
+    statuses = [post_consent(live_server, key, decision(live_server, key)).status_code]
+    config = live_server.get(f"/api/v1/sites/{key}/config").json()
+    template = bodies[0]
+    for _ in range(300):
+        body = {**template, "consent_id": str(uuid.uuid4()), "device_id": str(uuid.uuid4())}
+        body["revision"] = config["revision"]
+        statuses.append(post_consent(live_server, key, body).status_code)
+    assert set(statuses) == {201}, {s: statuses.count(s) for s in set(statuses)}
+
+
+@pytest.mark.parametrize("client_ts", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_client_time_out_of_range_in_utc_is_a_400_not_a_retry(live_server, client_ts):
+    """A 503 would make the snippet retry it for ever; it can never be stored."""
+    key = demo_site(live_server)
+    answer = post_consent(live_server, key, decision(live_server, key, client_ts=client_ts))
+    assert answer.status_code == 400, answer.text
+    assert "client_ts" in answer.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "consents?since=0001-01-01T00:00:00%2B14:00",
+        "consents?until=9999-12-31T23:59:59-14:00",
+        "consents?page=99999999999999999999999",
+        "consents/export?format=csv&since=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_admin_queries_past_the_calendar_or_64_bits_are_400s(live_server, query):
+    key = demo_site(live_server)
+    token = admin_token(live_server)
+    answer = live_server.api("GET", f"/sites/{key}/{query}", token)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid"
+
+
+CONSOLE_QUERIES = [
+    "since=0001-01-01T00:00:00%2B14:00",
+    "until=9999-12-31",
+    "format=csv&until=9999-12-31",
+]
+
+
+@pytest.mark.parametrize("query", CONSOLE_QUERIES)
+def test_console_proof_searches_past_the_calendar_are_400s(live_server, query):
+    key = demo_site(live_server)
+    session = live_server.login(ADMIN_EMAIL, DEMO_PASSWORD)
+    path = "proofs/export" if "format" in query else "proofs"
+    answer = session.get(f"{live_server.url}/admin/sites/{key}/{path}?{query}", timeout=30)
+    assert answer.status_code == 400, answer.text[:500]
+
+
+# --- 7: no full IP, device ID or secret in any log -----------------------------------------
+
+VISITOR_IP = "198.51.100.213"  # a distinctive address, sent through one trusted proxy
+
+
+def send_invalid_request(server):
+    """A request line gunicorn cannot parse: it logs the client's address with the error."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"NONSENSE\r\n\r\n")
+        conn.recv(1024)
+
+
+def refuse_writes(server):
+    """The PostgreSQL database turns read-only (a fail-over to a replica, a full disk): every
+    consent batch fails, and is logged."""
+    name = server.env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+
+
+def backend_of(server) -> str:
+    return "postgresql" if "postgresql" in server.env["DATABASE_URL"] else "sqlite"
+
+
+def test_logs_hold_no_full_ip_no_device_id_and_no_secret(start_live_server):
+    server = start_live_server(
+        ACCORD_PROXY_COUNT=1, GUNICORN_ACCESSLOG="-", GUNICORN_LOGLEVEL="debug"
+    )
+    key = demo_site(server)
+    token = admin_token(server)
+    forwarded = {"X-Forwarded-For": VISITOR_IP}
+    body = decision(server, key)
+    assert post_consent(server, key, body, forwarded).status_code == 201
+    secret = body.get("device_secret", "no-secret-sent")
+    history = f"/api/v1/sites/{key}/devices/{body['device_id']}/consents"
+    server.get(history, headers={**forwarded, "Accord-Device-Secret": secret})
+    server.api("GET", "/sites", token, headers=forwarded)
+    server.get(f"/s/{key}.js", headers={**forwarded, "Referer": f"{ORIGIN}/?d={body['device_id']}"})
+    send_invalid_request(server)
+    failed = None
+    if backend_of(server) == "postgresql":
+        refuse_writes(server)
+        failed = decision(server, key)
+        assert post_consent(server, key, failed, forwarded).status_code == 503
+
+    log = server.log()
+    assert f'"GET {history.replace(body["device_id"], "<hidden>")}' in log  # access log on
+    assert "Invalid request" in log  # gunicorn's error line about the bad request
+    if failed:
+        assert "consent batch of 1 failed" in log
+        assert failed["device_id"] not in log and failed["consent_id"] not in log
+    for needle in (VISITOR_IP, body["device_id"], body["consent_id"], secret, token):
+        assert needle not in log, needle
+    assert "198.51.100.0/24 - - [" in log  # the visitor's network is kept
+    # The socket peer (127.0.0.1) is a client too: its network only, in the access log and
+    # in gunicorn's complaint about the bad request. Only the master's own configuration and
+    # "Listening at" lines name the server's address.
+    access = [line for line in log.splitlines() if re.match(r"\S+ - - \[", line)]
+    assert access and all(line.split()[0].endswith("/24") for line in access), access
+    assert "127.0.0.0/24 - - [" in log
+    [invalid] = [line for line in log.splitlines() if "Invalid request" in line]
+    assert "ip=127.0.0.0" in invalid
+
+
+# --- 9: the running server's SQLite files are the owner's alone ----------------------------
+
+
+def test_the_running_servers_database_files_are_private(live_server):
+    if backend_of(live_server) != "sqlite":
+        pytest.skip("PostgreSQL keeps its files itself")
+    key = demo_site(live_server)
+    assert post_consent(live_server, key, decision(live_server, key)).status_code == 201
+    instance = Path(live_server.env["ACCORD_INSTANCE_PATH"])
+    files = {f.name: stat.S_IMODE(f.stat().st_mode) for f in instance.iterdir()}
+    assert {"accord.db", "accord.db-wal", "accord.db-shm"} <= set(files), files
+    assert {name: mode for name, mode in files.items() if mode != 0o600} == {}
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700

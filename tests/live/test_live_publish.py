@@ -1,0 +1,199 @@
+"""Publishing on a real server: every door runs the same checks and reaches every worker.
+
+A marketer publishes through the console or the admin API, an operator through `accord site
+publish` / `site import --publish`; all three go through one service, which refuses a
+configuration that breaks the rules, refuses a draft that changes nothing, and writes the
+audit log. What a publish changes must then be served by both workers within
+ACCORD_SITE_CACHE_SECONDS: each request below opens a new connection, so it may land on
+either worker.
+"""
+
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from cmp_server.services.demo import demo_site_config
+from tests.live.conftest import csrf_token
+
+CACHE_SECONDS = 2  # ACCORD_SITE_CACHE_SECONDS by default
+MARGIN = 1.5  # a request in flight, a slow re-read
+POLLS = 40
+REVISION = re.compile(r'"revision":(\d+)')
+
+
+@pytest.fixture(scope="module")
+def admin_token(live_server):
+    live_server.create_user("publisher@example.com", "admin")
+    return live_server.create_token("publisher@example.com")
+
+
+def compliant_config(**overrides) -> dict:
+    return {**demo_site_config(["https://shop.example"]), "name": "Shop", **overrides}
+
+
+def wording(description: str) -> dict:
+    """A configuration whose only difference is the banner's description (no re-consent)."""
+    return compliant_config(texts={"en": {"description": description}})
+
+
+def new_site(live_server, config: dict) -> str:
+    path = live_server.workdir / "new-site.json"
+    path.write_text(json.dumps(config))
+    return json.loads(live_server.accord("site", "import", path, "--json").stdout)["site_key"]
+
+
+def put_draft(live_server, token: str, site_key: str, config: dict):
+    answer = live_server.api("PUT", f"/sites/{site_key}/config", token, json=config)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def publish(live_server, token: str, site_key: str):
+    return live_server.api("POST", f"/sites/{site_key}/publish", token, json={})
+
+
+def served_revisions(live_server, site_key: str, polls: int = POLLS) -> list[int]:
+    """The revision named by the snippet in `polls` requests, four at a time, each on a new
+    connection (so both workers answer some)."""
+
+    def one(_):
+        answer = live_server.get(f"/s/{site_key}.js", headers={"Accept-Encoding": "identity"})
+        assert answer.status_code == 200, answer.text
+        return int(REVISION.search(answer.text).group(1))
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(one, range(polls)))
+
+
+def configured_revisions(live_server, site_key: str, polls: int = POLLS // 2) -> list[int]:
+    def one(_):
+        answer = live_server.get(f"/api/v1/sites/{site_key}/config")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["revision"]
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(one, range(polls)))
+
+
+def after_cache_lifetime():
+    time.sleep(CACHE_SECONDS + MARGIN)
+
+
+def test_every_worker_serves_each_new_revision_within_the_cache_lifetime(live_server, admin_token):
+    """Publish A, then B, then A again (a revert): after each, both workers serve the new
+    revision. A revert has the hash of an older revision; the workers that had rendered it
+    served that older revision (its number, its re-consent point) until restarted."""
+    site_key = new_site(live_server, wording("First wording."))
+    for number, description in enumerate(["First wording.", "Second.", "First wording."], 1):
+        put_draft(live_server, admin_token, site_key, wording(description))
+        answer = publish(live_server, admin_token, site_key)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["number"] == number
+        after_cache_lifetime()
+        assert set(served_revisions(live_server, site_key)) == {number}
+        assert set(configured_revisions(live_server, site_key)) == {number}
+
+
+def test_publishing_an_unchanged_draft_is_refused_by_every_door(live_server, admin_token):
+    """An unchanged draft used to become a revision that no worker served (its hash was the
+    published one's): the API, the CLI and the console now refuse it, and nothing changes."""
+    password = live_server.create_user("editor@example.com", "marketer")
+    site_key = new_site(live_server, wording("Unchanged."))
+    assert publish(live_server, admin_token, site_key).status_code == 201
+
+    api = publish(live_server, admin_token, site_key)
+    assert api.status_code == 409
+    assert api.json()["error"]["code"] == "nothing_to_publish"
+
+    cli = live_server.accord("site", "publish", site_key, check=False)
+    assert cli.returncode == 1
+    assert "nothing to publish" in cli.stderr
+
+    console = live_server.login("editor@example.com", password)
+    page = console.get(f"{live_server.url}/admin/sites/{site_key}/publish", timeout=30)
+    answer = console.post(
+        f"{live_server.url}/admin/sites/{site_key}/publish",
+        data={"csrf_token": csrf_token(page.text), "requires_reconsent": "y"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 409
+    assert "nothing to publish" in answer.text
+
+    revisions = live_server.api("GET", f"/sites/{site_key}/revisions", admin_token).json()
+    assert [r["number"] for r in revisions["revisions"]] == [1]
+    assert set(served_revisions(live_server, site_key, polls=8)) == {1}
+
+
+# Each breaks one rule the console enforces (services/compliance.py).
+NON_COMPLIANT = compliant_config(
+    privacy_policy_url=None,
+    consent_lifetime_days=500,
+    regimes={"default": "opt_out"},
+)
+NON_COMPLIANT_CODES = (
+    "no_privacy_policy",
+    "consent_lifetime_too_long",
+    "opt_out_where_consent_required",
+)
+
+
+def problem_codes(output: str) -> list[str]:
+    """The codes of the problems the CLI listed, one a line: `  - code: message`."""
+    return sorted(line[4:].split(":")[0] for line in output.splitlines() if line[:4] == "  - ")
+
+
+def test_the_cli_refuses_to_import_and_publish_what_the_console_refuses(live_server):
+    path = live_server.workdir / "non-compliant.json"
+    path.write_text(json.dumps({**NON_COMPLIANT, "name": "Refused shop"}))
+
+    result = live_server.accord("site", "import", path, "--publish", check=False)
+
+    assert result.returncode == 1
+    assert problem_codes(result.stderr) == sorted(NON_COMPLIANT_CODES)
+    assert "nothing was changed" in result.stderr
+    listed = json.loads(live_server.accord("site", "list", "--json").stdout)
+    assert "Refused shop" not in [site["name"] for site in listed]
+
+
+def test_the_cli_refuses_to_publish_a_non_compliant_draft(live_server, admin_token):
+    site_key = new_site(live_server, NON_COMPLIANT)
+
+    result = live_server.accord("site", "publish", site_key, check=False)
+
+    assert result.returncode == 1
+    assert problem_codes(result.stderr) == sorted(NON_COMPLIANT_CODES)
+    revisions = live_server.api("GET", f"/sites/{site_key}/revisions", admin_token).json()
+    assert revisions["revisions"] == []
+    assert live_server.get(f"/s/{site_key}.js").status_code == 404
+    api = publish(live_server, admin_token, site_key)
+    assert api.status_code == 400
+    assert api.json()["error"]["code"] == "not_compliant"
+    codes = {p["code"] for p in api.json()["error"]["fields"]["compliance"]}
+    assert codes == set(NON_COMPLIANT_CODES)
+
+
+def test_a_cli_publish_is_audited_and_reaches_every_worker(live_server, admin_token):
+    site_key = new_site(live_server, wording("Before."))
+    live_server.accord("site", "publish", site_key)
+    assert set(served_revisions(live_server, site_key, polls=8)) == {1}
+    draft = live_server.workdir / "draft.json"
+    draft.write_text(json.dumps(wording("After.")))
+    import_and_publish = ("site", "import", draft, "--site", site_key, "--publish", "--json")
+    assert json.loads(live_server.accord(*import_and_publish).stdout)["revision"] == 2
+
+    after_cache_lifetime()  # the CLI cannot reach the workers' memory: they re-read the site
+    assert set(served_revisions(live_server, site_key)) == {2}
+    events = live_server.api(
+        "GET", f"/audit?site={site_key}&action=site.publish", admin_token
+    ).json()["events"]
+    assert [(e["via"], e["actor"], e["target"]) for e in events] == [
+        ("cli", "cli", "revision 2"),
+        ("cli", "cli", "revision 1"),
+    ]
+    again = live_server.accord(*import_and_publish)
+    assert json.loads(again.stdout)["revision"] == 2  # a deploy of the same file is a no-op
+    assert "already this configuration" in again.stderr

@@ -1,0 +1,183 @@
+"""Witnesses against a real server (gunicorn, two workers; SQLite and PostgreSQL) and a real
+`accord witness serve`, run by someone else with its own key and database.
+
+What a witness buys: the operator, or anyone with the database, can cut the log's tail and
+move the head and the later checkpoints back, and the database alone still verifies; the
+witness kept the checkpoint it cosigned, so `accord proofs verify` now names it. A witness
+that is down must never cost a consent: checkpoints reach it on a later run.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config import normalise_database_url
+from tests.fixtures.network import free_port
+from tests.live.conftest import csrf_token
+from tests.proof.test_accord_verify import post_consents, publish_site
+from tests.proof.witness_process import Witness
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def witness(tmp_path):
+    folder = tmp_path / "witness"
+    folder.mkdir()
+    running = Witness(folder).start()
+    yield running
+    running.stop()
+
+
+def sql(server, statement: str, **params) -> None:
+    """What someone with the database can do, behind the server's back."""
+    engine = create_engine(normalise_database_url(server.env["DATABASE_URL"]))
+    with engine.begin() as conn:
+        conn.execute(text(statement), params)
+    engine.dispose()
+
+
+def cut_tail(server, site_key: str, keep: int) -> None:
+    """Delete the records after `keep`, move the head back to record `keep`, and delete the
+    checkpoints and cosignatures that would show the longer log."""
+    site = "(SELECT id FROM sites WHERE site_key = :key)"
+    sql(
+        server,
+        f"DELETE FROM consent_records WHERE site_id = {site} AND position > {keep}",
+        key=site_key,
+    )
+    sql(
+        server,
+        f"UPDATE log_heads SET size = {keep}, head_hash = (SELECT record_hash FROM "
+        f"consent_records WHERE site_id = {site} AND position = {keep}) WHERE site_id = {site}",
+        key=site_key,
+    )
+    sql(server, f"DELETE FROM checkpoints WHERE site_id = {site} AND size > {keep}", key=site_key)
+    sql(server, f"DELETE FROM witness_cosignatures WHERE site_id = {site}", key=site_key)
+
+
+def test_a_cut_tail_is_caught_by_verify_with_a_witness(start_live_server, witness):
+    server = start_live_server(ACCORD_WITNESSES=witness.url)
+    site_key = publish_site(server, "Witnessed shop")
+    post_consents(server, site_key, 3)
+    server.accord("proofs", "checkpoint", "--site", site_key)  # size 3: not cut below
+    post_consents(server, site_key, 4)
+    sent = server.accord("proofs", "checkpoint", "--site", site_key).stdout
+    assert f"witness {witness.url}: cosigned size 7" in sent
+    latest = server.get(f"/api/v1/sites/{site_key}/checkpoints/latest").json()
+    assert latest["checkpoint"]["size"] == 7
+    assert [c["checkpoint"]["size"] for c in latest["cosignatures"]] == [7]
+    assert "Witness " + witness.url in server.accord("proofs", "verify", "--site", site_key).stdout
+
+    cut_tail(server, site_key, 4)
+
+    result = server.accord("proofs", "verify", "--site", site_key, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"witness {witness.url} cosigned size 7, but the log has only 4 records" in (
+        result.stderr
+    )
+    # The operator cannot get the witness to cosign the shorter log either.
+    refused = server.accord("proofs", "checkpoint", "--site", site_key).stdout
+    assert f"witness {witness.url}: not sent: it cosigned size 7, beyond this log" in refused
+
+
+def test_a_rewritten_tail_grown_back_is_caught_too(start_live_server, witness):
+    server = start_live_server(ACCORD_WITNESSES=witness.url)
+    site_key = publish_site(server, "Rewritten shop")
+    post_consents(server, site_key, 5)
+    server.accord("proofs", "checkpoint", "--site", site_key)
+    cut_tail(server, site_key, 3)
+    post_consents(server, site_key, 4)  # new records 4-7 on the cut log: another history
+    result = server.accord("proofs", "verify", "--site", site_key, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"witness {witness.url} cosigned size 5 with head" in result.stderr
+    sent = server.accord("proofs", "checkpoint", "--site", site_key).stdout
+    assert "refused (409 log_forked" in sent
+
+
+def test_a_witness_that_is_down_never_blocks_consents(start_live_server, tmp_path):
+    port = free_port()
+    down = f"http://127.0.0.1:{port}"
+    server = start_live_server(ACCORD_WITNESSES=down)
+    site_key = publish_site(server, "Busy shop")
+    post_consents(server, site_key, 4)  # each one 201 (asserted inside)
+    first = server.accord("proofs", "checkpoint", "--site", site_key)
+    assert f"witness {down}: unreachable" in first.stdout
+    lag = server.accord("proofs", "verify", "--site", site_key, check=False)
+    assert f"Witness {down}: none, 4 records behind the head" in lag.stdout
+    assert f"witness {down} could not be asked" in lag.stderr  # so the tail is not vouched for
+    assert lag.returncode == 1
+    post_consents(server, site_key, 2)
+
+    folder = tmp_path / "witness"
+    folder.mkdir()
+    witness = Witness(folder, port=port).start()
+    try:
+        later = server.accord("proofs", "checkpoint", "--site", site_key).stdout
+        assert f"witness {down}: cosigned size 6" in later
+        latest = server.get(f"/api/v1/sites/{site_key}/checkpoints/latest").json()
+        assert latest["cosignatures"][0]["checkpoint"]["size"] == 6
+        now = server.accord("proofs", "verify", "--site", site_key).stdout
+        assert f"Witness {down}: cosigned up to size 6, 0 records behind the head" in now
+    finally:
+        witness.stop()
+
+
+def test_a_bundle_carries_the_cosignatures_for_accord_verify(start_live_server, witness):
+    server = start_live_server(ACCORD_WITNESSES=witness.url)
+    site_key = publish_site(server, "Audited shop")
+    post_consents(server, site_key, 5)
+    server.accord("proofs", "checkpoint", "--site", site_key)
+    bundle = server.workdir / "proof.zip"
+    server.accord("proofs", "export", "--site", site_key, "-o", bundle)
+    keys = server.workdir / "accord-keys.json"
+    keys.write_bytes(server.get("/.well-known/accord-keys.json").content)
+    witness_keys = witness.key_file()
+
+    def accord_verify(*args):
+        return subprocess.run(
+            [str(BIN / "accord-verify"), bundle, "--trusted-keys", keys, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    key_id = json.loads(witness_keys.read_text())["keys"][0]["key_id"]
+    ok = accord_verify("--witness-keys", witness_keys)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"Witness {key_id}:  cosigned a checkpoint of this bundle" in ok.stdout
+
+
+def verify_page(server, site_key: str, run=False) -> str:
+    """The console's Verify page as a DPO sees it (after pressing "Verify now" if `run`)."""
+    password = server.create_user("dpo@example.com", "dpo")
+    session = server.login("dpo@example.com", password)
+    url = f"{server.url}/admin/sites/{site_key}/verify"
+    page = session.get(url, timeout=30)
+    assert page.status_code == 200
+    if run:
+        page = session.post(url, data={"csrf_token": csrf_token(page.text)}, timeout=30)
+        assert page.status_code == 200
+    return page.text
+
+
+def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(start_live_server):
+    down = f"http://127.0.0.1:{free_port()}"
+    witnessed = start_live_server(ACCORD_WITNESSES=down)
+    site_key = publish_site(witnessed, "Lagging shop")
+    post_consents(witnessed, site_key, 3)
+    witnessed.accord("proofs", "checkpoint", "--site", site_key)
+    page = verify_page(witnessed, site_key, run=True)
+    assert f"<td>{down}</td><td>nothing yet</td><td>—</td><td>3</td>" in page
+    assert "The log does not verify" in page and f"witness {down} could not be asked" in page
+    assert "No witness is configured" not in page
+
+    alone = start_live_server()
+    site_key = publish_site(alone, "Lonely shop")
+    page = verify_page(alone, site_key)
+    assert "No witness is configured" in page
+    assert "cannot detect records removed from the end of the log" in page
