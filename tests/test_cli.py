@@ -84,3 +84,12 @@ def test_seed_appends_valid_records(runner):
     from tests.services.test_sealing import assert_chain_is_whole
 
     assert len(assert_chain_is_whole(demo)) == 300
+
+
+def test_new_site_keys_never_read_as_an_option():
+    """A key starting with `-` made `accord site export KEY` fail ("No such option")."""
+    from cmp_server.models.site import new_site_key
+
+    keys = {new_site_key() for _ in range(5000)}
+    assert len(keys) == 5000
+    assert all(key.isalnum() and key.isascii() and len(key) == 12 for key in keys)

@@ -5,6 +5,7 @@ a `Revision`.
 """
 
 import secrets
+import string
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,9 +13,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cmp_server.extensions import db
 from cmp_server.models.types import Json, UTCDateTime, utcnow
 
+SITE_KEY_ALPHABET = string.ascii_letters + string.digits
+SITE_KEY_LENGTH = 12  # 71 bits
+
 
 def new_site_key() -> str:
-    return secrets.token_urlsafe(9)
+    """A random public key for a site, of letters and digits only: a key starting with `-`
+    (as base64url allows) would read as an option on the command line (`accord site export`)."""
+    return "".join(secrets.choice(SITE_KEY_ALPHABET) for _ in range(SITE_KEY_LENGTH))
 
 
 class Site(db.Model):
