@@ -184,20 +184,23 @@ def read_within(key, fn, wait: float):
     return _reads.call((id(app), key), run, wait)
 
 
-def _select_one(engine) -> None:
+def _select_one(engine, read=None):
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+        return read(conn) if read is not None else None
 
 
-def database_answers() -> bool:
-    """Whether the database answers `SELECT 1` within ACCORD_HEALTH_TIMEOUT_SECONDS."""
+def health_read(read=None) -> tuple[bool, object]:
+    """(True, read(connection)) when the database answers `SELECT 1` and then `read` within
+    ACCORD_HEALTH_TIMEOUT_SECONDS in all; (False, None) when it does not, or fails. `read`
+    runs in the same bounded thread, so a detail never makes the health check wait longer."""
     engine = db.engine
     wait = current_app.config["ACCORD_HEALTH_TIMEOUT_SECONDS"]
+    key = ("health", id(engine), read is not None)
     try:
-        _reads.call(("health", id(engine)), lambda: _select_one(engine), wait)
+        return True, _reads.call(key, lambda: _select_one(engine, read), wait)
     except (TimeoutError, SQLAlchemyError):
-        return False
-    return True
+        return False, None
 
 
 def read_or_last_known(key, fn):

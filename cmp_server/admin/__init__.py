@@ -10,6 +10,7 @@ def register_admin(app):
         dashboard,
         errors,
         keys,
+        metrics,
         people,
         preview,
         proofs,

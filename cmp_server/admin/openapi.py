@@ -102,6 +102,16 @@ def add_admin_paths(spec: APISpec) -> None:
     site = [SITE_KEY]
     paths = {
         "/me": {"get": _op("The token's owner", 200, "AdminUser", (), ALL)},
+        "/metrics": {
+            "get": _op(
+                "Prometheus metrics: each witness's lag per visible site",
+                200,
+                None,
+                (),
+                ALL,
+                content={"text/plain": {"schema": {"type": "string"}}},
+            )
+        },
         "/sites": {
             "get": _op(
                 "Sites the token may see",

@@ -57,7 +57,7 @@ WHAT IS INSIDE
 HOW TO VERIFY IT
   You need Python 3.11 or later and the verifier of the same Accord release as the
   operator (it needs neither a database nor Flask, and writes no file):
-      pip install cryptography rfc8785
+      pip install cryptography rfc8785 orjson
       pip install --no-deps ACCORD_RELEASE   (the release's wheel or source folder)
   Then, with the site's public keys saved beforehand:
       accord-verify THIS_BUNDLE.zip --trusted-keys accord-keys.json
@@ -214,6 +214,15 @@ class BundleReader:
             return json.loads(self.read(name))
         except ValueError as exc:
             raise BundleError(f"{name}: not JSON ({exc})") from None
+
+    def iter_chunks(self) -> Iterable[bytes]:
+        """records.ndjson decompressed, in 1 MB pieces cut anywhere."""
+        try:
+            with self.zip.open("records.ndjson") as member:
+                while chunk := member.read(1 << 20):
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise BundleError(f"records.ndjson: unreadable ({exc})") from None
 
     def iter_lines(self) -> Iterable[bytes]:
         """The lines of records.ndjson, without their newline (read in 1 MB chunks)."""

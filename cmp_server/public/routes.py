@@ -7,13 +7,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import quote_etag
 
-from cmp_server.database import database_answers, read_within
+from cmp_server.database import health_read, read_within
 from cmp_server.extensions import db, limiter
 from cmp_server.http_headers import SECURITY_HEADERS
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
 from cmp_server.public.snippet_fast_path import answer_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
-from cmp_server.services import consents, device_secrets, lookup, sites
+from cmp_server.services import consents, device_secrets, lookup, sites, witnesses
 from cmp_server.services.errors import (
     InvalidInput,
     NotFound,
@@ -248,10 +248,18 @@ def erase_device(site_key, device_id):
 @bp.get("/healthz")
 def healthz():
     """Readiness: 503 when the database does not answer within ACCORD_HEALTH_TIMEOUT_SECONDS
-    (a load balancer then sends traffic elsewhere)."""
-    if not database_answers():
+    (a load balancer then sends traffic elsewhere). With witnesses configured, it also says
+    how far behind each one is (its worst site), read within the same bound; a lag is shown,
+    never a reason to answer 503."""
+    urls = witnesses.configured()
+    read = (lambda conn: witnesses.worst_lags(witnesses.lags(conn, urls))) if urls else None
+    answers, lag = health_read(read)
+    if not answers:
         raise StorageUnavailable("The database does not answer.")
-    return jsonify({"status": "ok", "database": "ok"})
+    body = {"status": "ok", "database": "ok"}
+    if urls:
+        body["witnesses"] = {url: lag.get(url, {"cosigned_size": 0, "behind": 0}) for url in urls}
+    return jsonify(body)
 
 
 @bp.get("/livez")

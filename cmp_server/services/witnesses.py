@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cmp_server.extensions import db
-from cmp_server.models import ConsentRecord, LogHead, WitnessCosignature
+from cmp_server.models import ConsentRecord, LogHead, Site, WitnessCosignature
 from cmp_server.services import proofs
 from cmp_server.services.sealing import hash_fields
 
@@ -161,6 +161,52 @@ def status(site) -> list[dict]:
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one witness has cosigned one site's log: `behind` records not yet cosigned."""
+
+    site_key: str
+    witness: str
+    cosigned_size: int
+    behind: int
+
+
+def lags(conn, urls: list[str], site_keys=None) -> list[Lag]:
+    """Each witness of `urls` against each site's log head (of `site_keys` only, if given),
+    in one query on the Core connection `conn`: /healthz runs it within its bounded read."""
+    if not urls:
+        return []
+    heads = select(Site.site_key, LogHead.size).join(LogHead, LogHead.site_id == Site.id)
+    cosigned = (
+        select(Site.site_key, WitnessCosignature.witness_url, func.max(WitnessCosignature.size))
+        .join(WitnessCosignature, WitnessCosignature.site_id == Site.id)
+        .where(WitnessCosignature.witness_url.in_(urls))
+        .group_by(Site.site_key, WitnessCosignature.witness_url)
+    )
+    if site_keys is not None:
+        heads = heads.where(Site.site_key.in_(site_keys))
+        cosigned = cosigned.where(Site.site_key.in_(site_keys))
+    sizes = {row.site_key: row.size for row in conn.execute(heads.order_by(Site.site_key))}
+    seen = {(key, url): size for key, url, size in conn.execute(cosigned)}
+    return [
+        Lag(key, url, seen.get((key, url), 0), head - seen.get((key, url), 0))
+        for key, head in sizes.items()
+        for url in urls
+    ]
+
+
+def worst_lags(lag_rows: list[Lag]) -> dict[str, dict]:
+    """Per witness, its largest lag over the sites: {url: {"site", "cosigned_size", "behind"}}."""
+    worst: dict[str, Lag] = {}
+    for lag in lag_rows:
+        if lag.witness not in worst or lag.behind > worst[lag.witness].behind:
+            worst[lag.witness] = lag
+    return {
+        url: {"site": lag.site_key, "cosigned_size": lag.cosigned_size, "behind": lag.behind}
+        for url, lag in worst.items()
+    }
 
 
 def cosignatures(site, size: int | None = None) -> list[dict]:

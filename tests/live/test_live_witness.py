@@ -181,3 +181,29 @@ def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(start_live
     page = verify_page(alone, site_key)
     assert "No witness is configured" in page
     assert "cannot detect records removed from the end of the log" in page
+
+
+def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, witness):
+    """What a monitoring system sees: the lag grows with consents not yet cosigned, /healthz
+    stays 200, and Prometheus reads the same figure with an API token."""
+    server = start_live_server(ACCORD_WITNESSES=witness.url)
+    site_key = publish_site(server, "Monitored shop")
+    post_consents(server, site_key, 3)
+    server.accord("proofs", "checkpoint", "--site", site_key)
+    post_consents(server, site_key, 2)
+
+    health = server.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["witnesses"] == {
+        witness.url: {"site": site_key, "cosigned_size": 3, "behind": 2}
+    }
+    server.create_user("prometheus@example.com", "marketer", site_keys=[site_key])
+    token = server.create_token("prometheus@example.com")
+    metrics = server.api("GET", "/metrics", token)
+    assert metrics.status_code == 200, metrics.text
+    lag = f'accord_witness_lag_records{{site="{site_key}",witness="{witness.url}"}} 2'
+    assert lag in metrics.text.splitlines()
+    assert server.get("/api/v1/admin/metrics").status_code == 401
+
+    server.accord("proofs", "checkpoint", "--site", site_key)
+    assert server.get("/healthz").json()["witnesses"][witness.url]["behind"] == 0
