@@ -228,15 +228,16 @@ def test_a_session_cookie_captured_before_sign_out_is_dead_after_it(live_server)
     assert "/admin/login" in answer.headers["Location"]
 
 
+def user_id_of(cast, email: str) -> int:
+    """The id the staff API gives the account with this email, read as the root admin."""
+    return next(u["id"] for u in cast.root("GET", "/users").json()["users"] if u["email"] == email)
+
+
 def test_deactivation_revokes_tokens_and_sessions_for_good(live_server, cast):
     password = live_server.create_user("temp@example.com", "dpo")
     token = live_server.create_token("temp@example.com")
     _, captured = signed_in_cookie(live_server, "temp@example.com", password)
-    user_id = next(
-        u["id"]
-        for u in cast.root("GET", "/users").json()["users"]
-        if u["email"] == "temp@example.com"
-    )
+    user_id = user_id_of(cast, "temp@example.com")
     off = cast.root("PATCH", f"/users/{user_id}", json={"active": False})
     assert off.status_code == 200
     assert live_server.api("GET", "/me", token).status_code == 401
@@ -251,11 +252,7 @@ def test_an_admin_password_reset_ends_sessions_and_tokens(live_server, cast):
     password = live_server.create_user("forgetful@example.com", "marketer")
     token = live_server.create_token("forgetful@example.com")
     _, captured = signed_in_cookie(live_server, "forgetful@example.com", password)
-    user_id = next(
-        u["id"]
-        for u in cast.root("GET", "/users").json()["users"]
-        if u["email"] == "forgetful@example.com"
-    )
+    user_id = user_id_of(cast, "forgetful@example.com")
     reset = cast.root("PATCH", f"/users/{user_id}", json={"password": NEW_PASSWORD})
     assert reset.status_code == 200
     assert live_server.api("GET", "/me", token).status_code == 401
