@@ -1,11 +1,14 @@
-# Accord: `make run` serves the demo on http://127.0.0.1:5000; `make test` runs every test.
+# Accord: `make run` serves the demo on http://127.0.0.1:5000 (`make run PORT=8000` for
+# another port, HOST=0.0.0.0 to listen on every interface); `make test` runs every test.
 PYTHON ?= python3
+PORT ?= 5000
+HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ACCORD_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run install snippet snippet-check lint format test test-fast bench clean
+.PHONY: run install snippet snippet-check lint typecheck format test test-fast bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,19 +30,24 @@ snippet-check: snippet/node_modules/.package-lock.json
 
 run: $(STAMP)
 	$(BIN)/accord db upgrade
-	$(BIN)/accord demo --origin http://127.0.0.1:5000 --origin http://localhost:5000
-	@echo "Accord is at http://127.0.0.1:5000/demo and http://127.0.0.1:5000/admin/"
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/accord demo --origin http://127.0.0.1:$(PORT) --origin http://localhost:$(PORT)
+	@echo "Accord is at http://127.0.0.1:$(PORT)/demo and http://127.0.0.1:$(PORT)/admin/"
+	@echo "Scans run in a worker (accord worker), started beside the server and stopped with it."
+	$(BIN)/accord worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
+	  GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) snippet-check lint
+test: $(STAMP) snippet-check lint typecheck
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

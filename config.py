@@ -125,6 +125,17 @@ def witness_urls(env) -> list[str]:
     return urls
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def log_level(env) -> str:
+    """ACCORD_LOG_LEVEL: the least severe level of Accord's own log lines (default INFO)."""
+    raw = (env.get("ACCORD_LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"ACCORD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw
+
+
 def make_private_folder(path: Path) -> None:
     """Create `path` (and its parents) readable by its owner only, if it does not exist: it
     holds the SQLite database and the generated secret key."""
@@ -234,6 +245,12 @@ class Config:
     ACCORD_SITE_CACHE_SECONDS = 2
     ACCORD_CHECKPOINT_MINUTES = 60
     ACCORD_WITNESSES: list[str] = []
+    ACCORD_LOG_LEVEL = "INFO"
+
+    @staticmethod
+    def environment() -> dict:
+        """The process environment, where every setting is read from by default."""
+        return dict(os.environ)
 
     @classmethod
     def from_env(cls, env=None, create_instance: bool = True) -> dict:
@@ -269,5 +286,21 @@ class Config:
         settings["ACCORD_CHECKPOINT_MINUTES"] = _int(env, "ACCORD_CHECKPOINT_MINUTES", 60, 1)
         settings["ACCORD_SITE_CACHE_SECONDS"] = _int(env, "ACCORD_SITE_CACHE_SECONDS", 2, 0)
         settings["ACCORD_WITNESSES"] = witness_urls(env)
+        settings.update(scanner_settings(env))
+        settings["ACCORD_LOG_LEVEL"] = log_level(env)
         settings.update(database_bounds(env))
         return settings
+
+
+def scanner_settings(env) -> dict:
+    """The scanner's browser and the job queue (README, "Scanner")."""
+    redis_url = env.get("ACCORD_REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"ACCORD_REDIS_URL must start with redis:// or rediss://, got {redis_url!r}"
+        )
+    return {
+        "ACCORD_REDIS_URL": redis_url,
+        "ACCORD_CHROMIUM": env.get("ACCORD_CHROMIUM") or "/usr/bin/chromium",
+        "ACCORD_SCAN_SETTLE_MS": _int(env, "ACCORD_SCAN_SETTLE_MS", 1500, 0),
+    }

@@ -18,7 +18,10 @@ from cmp_server import logs
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
-worker_class = "gthread"
+# gthread: consents that arrive together in one worker share one commit (group commit).
+# GUNICORN_WORKER_CLASS=sync serves one request at a time per worker (the benchmarks'
+# bare-insert reference is fastest so).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 # Of these, ACCORD_DB_REQUEST_SLOTS (by default all but max(2, threads // 8)) may wait on the
 # database at once; the rest keep serving the snippet, keys and health checks when it hangs.
 threads = int(os.environ.get("GUNICORN_THREADS", 16))

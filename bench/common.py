@@ -150,9 +150,11 @@ def wrk(url: str, script: str, seconds: int, connections: int, env: dict | None 
         ],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk {url} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
     line = next(x for x in result.stdout.splitlines() if x.startswith("JSON "))
     summary = json.loads(line[5:])
     seconds_run = summary["duration_us"] / 1e6

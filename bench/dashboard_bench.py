@@ -69,7 +69,7 @@ def bench(backend: str, records: int, days: int, runs: int) -> dict:
     from cmp_server.admin.auth import password_fingerprint
     from cmp_server.extensions import db
     from cmp_server.models import ConsentTally
-    from cmp_server.services import lookup, sites, staff, stats
+    from cmp_server.services import lookup, revisions, sites, staff, stats
     from cmp_server.services.demo import demo_site_config
     from cmp_server.services.seeding import seed_consents
 
@@ -88,7 +88,7 @@ def bench(backend: str, records: int, days: int, runs: int) -> dict:
         with app.app_context():
             upgrade()
             site = sites.import_site(demo_site_config(["https://shop.example"]))
-            sites.publish_revision(site, published_by="bench")
+            revisions.publish_revision(site, published_by="bench")
             user = staff.create_user("bench@example.com", "admin", "bench password 123")
             db.session.commit()
             lookup.forget_site(site.site_key)

@@ -22,7 +22,7 @@ MEASURE = r"""
 import json, resource, sys, time
 from cmp_server import create_app
 from cmp_server.extensions import db
-from cmp_server.services import exports, sites
+from cmp_server.services import exports, record_rows, sites
 url, site_key, what = sys.argv[1:4]
 app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789",
                   "ACCORD_INSTANCE_PATH": sys.argv[4]})
@@ -32,7 +32,7 @@ with app.app_context():
     started = time.perf_counter()
     count = size = 0
     if what == "scan":
-        for _ in exports.stream_rows(site.id, exports.DB_EXPORT_COLUMNS):
+        for _ in record_rows.stream_rows(site.id, record_rows.DB_EXPORT_COLUMNS, raw=True):
             count += 1
     else:
         stream = exports.stream_csv if what == "csv" else exports.stream_ndjson
@@ -65,6 +65,7 @@ def main():
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (figures scale with it)")
     for backend in args.backends.split(","):
         with seeded_database(backend, args.records) as (url, site_key):
             out = Path(os.environ.get("TMPDIR", "/tmp")) / f"accord-export-{os.getpid()}"

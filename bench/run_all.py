@@ -16,6 +16,7 @@ BENCHES = [
     ("dashboard_bench.py", ["--records", "100000", "--runs", "10"] if QUICK else []),
     ("export_bench.py", ["--records", "100000"] if QUICK else []),
     ("verify_bench.py", ["--records", "100000"] if QUICK else []),
+    ("scan_bench.py", ["--runs", "1"] if QUICK else []),
 ]
 
 for script, args in BENCHES:

@@ -3,11 +3,13 @@
 Seeds N records (default 1,000,000) into a fresh database per backend with the same code that
 seals real consents, then times, in the same run:
   reference  a plain scan: the same SELECT, rows fetched and dropped (the floor for any check)
-  reference  plain SHA-256 over the same bytes the verifier hashes (two digests per record)
-  verify     `accord proofs verify`'s code path (services.proofs.verify_site_log)
-  bundle     writing a bundle, then verifying it offline: proof.verify.verify_bundle in one
+  reference  SHA-256 alone over the bytes the verifier hashes (two digests per record)
+  reference  the same records as a version 1 bundle (records.ndjson, bytes rebuilt from JSON)
+  live       `accord proofs verify`'s check: one process (what the server runs), and the
+             CLI's two processes (services/split_verify.py)
+  bundle     writing a (version 2) bundle, then verifying it offline: proof.verify in one
              process, and the `accord-verify` console script (all cores, pinned keys)
-Target: verification over 100,000 records/s.
+Target (DESIGN.md): verification over 100,000 records/s, live and offline.
 
     .venv/bin/python bench/verify_bench.py [--records N] [--backend sqlite|postgresql]
 """
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,14 +35,46 @@ def rate(n, seconds):
     return f"{n / seconds:>12,.0f} records/s  ({seconds:6.2f} s)"
 
 
+def write_version_1(bundle: str, target: str, signer) -> None:
+    """The bundle rewritten in format 1 (records.ndjson: exported records), same signer."""
+    from cmp_server.proof.bundle import COSIGNATURES, MANIFEST, PURGES, BundleWriter
+    from cmp_server.proof.layout import EXPORT_FIELDS, PERSONAL_FIELDS
+
+    source = zipfile.ZipFile(bundle)
+
+    def lines():
+        with source.open("records.tsv") as member:
+            for line in member:
+                hashed, record_hash, salt, personal, erased = line.rstrip(b"\n").split(b"\t")
+                values = {
+                    **json.loads(hashed),
+                    **(json.loads(personal) if personal else dict.fromkeys(PERSONAL_FIELDS)),
+                    "record_hash": record_hash.decode(),
+                    "salt": salt.decode() or None,
+                    "erased_at": erased.decode() or None,
+                }
+                yield json.dumps({f: values[f] for f in EXPORT_FIELDS}, ensure_ascii=False) + "\n"
+
+    writer = BundleWriter(target)
+    writer.write_lines("records.ndjson", lines())
+    for name in ("revisions.json", "checkpoints.json", "keys.json", PURGES, COSIGNATURES):
+        writer.write_json(name, json.loads(source.read(name)))
+    manifest = json.loads(source.read(MANIFEST))
+    skip = {"members", "format", "bundle_version"}
+    writer.close({k: v for k, v in manifest.items() if k not in skip}, signer)
+
+
 def run(backend: str, records: int) -> None:
     from flask_migrate import upgrade
 
     from cmp_server import create_app
     from cmp_server.extensions import db
     from cmp_server.proof import parallel
-    from cmp_server.proof.verify import personal_bytes, public_bytes, verify_bundle
-    from cmp_server.services import exports, proofs, sites
+    from cmp_server.proof.layout import Col
+    from cmp_server.proof.templates import personal_bytes, public_bytes
+    from cmp_server.proof.verify import verify_bundle
+    from cmp_server.services import bundles, checkpoints, signing_keys, sites, verification
+    from cmp_server.services.record_rows import verify_rows
 
     with seeded_database(backend, records) as (url, site_key), tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -56,13 +91,14 @@ def run(backend: str, records: int) -> None:
             print(f"{backend}: {records:,} records (seeded by the same code that seals consents)")
 
             t = time.perf_counter()
-            n = sum(1 for _ in exports.verify_rows(site.id))
-            print(f"  reference: SELECT scan      {rate(n, time.perf_counter() - t)}")
+            n = sum(1 for _ in verify_rows(site.id))
+            print(f"  reference: SELECT scan          {rate(n, time.perf_counter() - t)}")
 
             # The bytes the verifier hashes, prepared beforehand; only the hashing is timed.
             sample = []
-            for row in exports.verify_rows(site.id):
-                sample.append((public_bytes(site.site_key, row, row[2]), personal_bytes(row)))
+            for row in verify_rows(site.id):
+                prev = row[Col.PREV_HASH]
+                sample.append((public_bytes(site.site_key, row, prev), personal_bytes(row)))
                 if len(sample) == 200_000:
                     break
             sha = hashlib.sha256
@@ -71,31 +107,44 @@ def run(backend: str, records: int) -> None:
                 sha(personal).hexdigest()
                 sha(public).hexdigest()
             seconds = (time.perf_counter() - t) * n / len(sample)
-            print(f"  reference: SHA-256 only     {rate(n, seconds)}  (extrapolated)")
+            print(f"  reference: SHA-256 only         {rate(n, seconds)}  (extrapolated)")
+            del sample
 
             t = time.perf_counter()
-            result = proofs.verify_site_log(site)
+            result = verification.verify_site_log(site)
             seconds = time.perf_counter() - t
             assert result.ok, result
-            print(f"  verify live log             {rate(result.records, seconds)}")
+            print(f"  verify live log, 1 process      {rate(result.records, seconds)}  (server)")
+            t = time.perf_counter()
+            result = verification.verify_site_log(site, split=None)
+            seconds = time.perf_counter() - t
+            assert result.ok, result
+            print(f"  verify live log, CLI            {rate(result.records, seconds)}")
 
             bundle = os.path.join(tmp, "proof.zip")
             t = time.perf_counter()
-            exports.write_bundle(site, bundle)
+            bundles.write_bundle(site, bundle)
             db.session.commit()
-            print(f"  write bundle                {rate(n, time.perf_counter() - t)}")
+            print(f"  write bundle                    {rate(n, time.perf_counter() - t)}")
+            old = os.path.join(tmp, "proof-v1.zip")
+            write_version_1(bundle, old, checkpoints.current_signer())
+            t = time.perf_counter()
+            report = verify_bundle(old, workers=1)
+            seconds = time.perf_counter() - t
+            assert report.ok, report.problems
+            print(f"  reference: v1 bundle, 1 process {rate(report.chain.records, seconds)}")
             t = time.perf_counter()
             report = verify_bundle(bundle, workers=1)
             seconds = time.perf_counter() - t
             assert report.ok, report.problems
             size = os.path.getsize(bundle) / 1e6
             print(
-                f"  verify bundle, 1 process    {rate(report.chain.records, seconds)}"
+                f"  verify bundle, 1 process        {rate(report.chain.records, seconds)}"
                 f"  [{size:.0f} MB]"
             )
             keys = os.path.join(tmp, "accord-keys.json")
             with open(keys, "w") as file:
-                json.dump({"keys": proofs.key_documents()}, file)
+                json.dump({"keys": signing_keys.key_documents()}, file)
             t = time.perf_counter()
             script = str(Path(sys.executable).parent / "accord-verify")
             done = subprocess.run(
@@ -108,14 +157,8 @@ def run(backend: str, records: int) -> None:
             seconds = time.perf_counter() - t
             assert done.returncode == 0, done.stdout + done.stderr
             print(
-                f"  accord-verify, {parallel.cores()} cores     {rate(n, seconds)}"
+                f"  accord-verify, {parallel.cores()} cores         {rate(n, seconds)}"
                 "  (the console script, start-up included)"
-            )
-            t = time.perf_counter()
-            chunks = sum(len(c) for c in exports.stream_csv(site))
-            print(
-                f"  CSV export                  {rate(n, time.perf_counter() - t)}"
-                f"  [{chunks / 1e6:.0f} MB]"
             )
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"  peak RSS of this process: {peak:.0f} MB")
@@ -129,6 +172,7 @@ def main():
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     args = parser.parse_args()
     print(f"verify bench, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (figures scale with it)")
     for backend in args.backend or ["sqlite", "postgresql"]:
         run(backend, args.records)
 

@@ -4,7 +4,8 @@ import click
 
 from cmp_server.extensions import db
 from cmp_server.schemas.text import escape_controls
-from cmp_server.services import audit, staff, tokens
+from cmp_server.services import staff, tokens
+from cmp_server.services.audit import CLI_ACTOR
 from cmp_server.services.errors import ServiceError
 
 token_cli = click.Group("token", help="Create, list and revoke admin API tokens.")
@@ -29,24 +30,11 @@ def _user(email: str):
 )
 def token_create(email, name, days):
     """Create a token and print it once (only its SHA-256 is stored)."""
-    user = _user(email)
-    if not user.active:
-        raise click.ClickException(f"The account {user.email} is inactive.")
     try:
-        token, plain = tokens.create_token(user, name, days)
+        token, plain = tokens.issue_token(_user(email), name, days, CLI_ACTOR)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    audit.record_event(
-        "cli",
-        "cli",
-        "token.create",
-        target=token.prefix,
-        details={
-            "name": token.name,
-            "owner": user.email,
-            "expires_at": token.expires_at.isoformat(),
-        },
-    )
+    user = token.user
     db.session.commit()
     click.echo(plain)
     click.echo(
@@ -73,11 +61,8 @@ def token_list(email):
 def token_revoke(token_id):
     """Revoke the token with this id (see `accord token list`)."""
     try:
-        token = tokens.revoke_token(tokens.get_token(token_id))
+        token = tokens.revoke_token(tokens.get_token(token_id), CLI_ACTOR)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    audit.record_event(
-        "cli", "cli", "token.revoke", target=token.prefix, details={"owner": token.user.email}
-    )
     db.session.commit()
     click.echo(f"Revoked {token.prefix}….")

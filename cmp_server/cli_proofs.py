@@ -90,13 +90,13 @@ def _log_size(site) -> int:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
 def export(site_key, fmt, since, until, output):
     """Export a site's consent records (a bundle also holds revisions, checkpoints, keys)."""
-    from cmp_server.services import exports
+    from cmp_server.services import bundles, exports
     from cmp_server.services.audit import record_event
 
     site = _site(site_key)
     progress = Progress(f"exporting {fmt}", _log_size(site))
     if fmt == "bundle":
-        manifest = exports.write_bundle(site, output, since, until, progress=progress)
+        manifest = bundles.write_bundle(site, output, since, until, progress=progress)
         count = manifest["records"]["count"]
     else:
         stream = exports.stream_csv if fmt == "csv" else exports.stream_ndjson
@@ -126,13 +126,13 @@ def export(site_key, fmt, since, until, output):
 def verify(site_key):
     """Verify a site's live log, and that it still holds what each witness cosigned; exits 1
     and names the first bad record (or the witness) on failure."""
-    from cmp_server.services import proofs, witnesses
+    from cmp_server.services import checkpoints, verification, witnesses
 
     site = _site(site_key)
     progress = Progress("verifying", _log_size(site))
-    result = proofs.verify_site_log(site, progress=progress)
+    result = verification.verify_site_log(site, progress=progress, split=None)  # may fork: CLI only
     progress.show()
-    last = proofs.site_checkpoints(site)[-1:]
+    last = checkpoints.site_checkpoints(site)[-1:]
     witnessed = witnesses.check_log(site) if result.ok else []
     lag = witnesses.status(site)
     db.session.rollback()
@@ -195,18 +195,18 @@ def checkpoint(site_key, minutes):
     latest checkpoint to the witnesses that lack it (ACCORD_WITNESSES)."""
     from cmp_server.models.types import utcnow
     from cmp_server.proof.log import timestamp
-    from cmp_server.services import proofs, sites
+    from cmp_server.services import checkpoints, sites
 
     targets = [_site(site_key)] if site_key else sites.list_sites()
     for site in targets:
-        last = proofs.site_checkpoints(site)[-1:] if minutes else []
+        last = checkpoints.site_checkpoints(site)[-1:] if minutes else []
         if last and (
             last[0]["size"] == _log_size(site)
             or last[0]["created_at"] > timestamp(utcnow() - timedelta(minutes=minutes))
         ):
             click.echo(f"{site.site_key}: checkpoint is recent or the log has not moved")
         else:
-            statement = proofs.make_checkpoint(site, "manual")
+            statement = checkpoints.make_checkpoint(site, "manual")
             db.session.commit()
             click.echo(f"{site.site_key}: size {statement['size']} head {statement['head_hash']}")
         _send_to_witnesses(site)
@@ -224,10 +224,10 @@ def _send_to_witnesses(site) -> None:
 @keys_cli.command("rotate")
 def keys_rotate():
     """Retire the signing key and start a new one (old keys keep verifying)."""
-    from cmp_server.services import proofs
+    from cmp_server.services import checkpoints
     from cmp_server.services.audit import record_event
 
-    key_id = proofs.rotate_key()
+    key_id = checkpoints.rotate_key()
     record_event("cli", "cli", "keys.rotate", target=key_id)
     db.session.commit()
     click.echo(f"New signing key {key_id}; other hosts pick it up within seconds.")
@@ -237,9 +237,9 @@ def keys_rotate():
 @click.option("--json", "as_json", is_flag=True, help="Print accord-keys.json.")
 def keys_list(as_json):
     """List the signing keys (the public halves, as published)."""
-    from cmp_server.services import proofs
+    from cmp_server.services import signing_keys
 
-    documents = proofs.key_documents()
+    documents = signing_keys.key_documents()
     if as_json:
         click.echo(json.dumps({"keys": documents}, indent=2))
         return
@@ -256,26 +256,17 @@ def keys_list(as_json):
 def purge(site_key, dry_run):
     """Remove records past their site's retention period (skips sites under legal hold)."""
     from cmp_server.services import retention
-    from cmp_server.services.audit import record_event
+    from cmp_server.services.audit import CLI_ACTOR
 
     if site_key:
         _site(site_key)
-    for outcome in retention.purge(site_key, dry_run=dry_run):
+    for outcome in retention.purge(site_key, dry_run=dry_run, actor=CLI_ACTOR):
         if outcome.held:
             click.echo(f"{outcome.site_key}: under legal hold, nothing removed")
             continue
         verb = "would remove" if dry_run else "removed"
         through = f" (positions up to {outcome.through_position})" if outcome.deleted else ""
         click.echo(f"{outcome.site_key}: {verb} {outcome.deleted} records{through}")
-        if outcome.deleted and not dry_run:
-            record_event(
-                "cli",
-                "cli",
-                "consents.purge",
-                outcome.site_key,
-                details={"deleted": outcome.deleted, "through_position": outcome.through_position},
-            )
-            db.session.commit()
 
 
 def register(app) -> None:

@@ -1,6 +1,5 @@
-"""Database binding: engine options per backend, SQLite pragmas, the group committer, and
-the bounds that keep a hung database from hanging the server (README, "When the database
-hangs"):
+"""Database binding: engine options per backend, SQLite pragmas, and the bounds that keep a
+hung database from hanging the server (README, "When the database hangs"):
 
 - every PostgreSQL connection has a connect timeout, statement and lock timeouts, and TCP
   keepalives, and the pool's checkout is bounded;
@@ -10,12 +9,9 @@ hangs"):
   signing keys) run in a thread of their own and are waited for a bounded time (`read_within`).
 """
 
-import fcntl
-import os
 import threading
 import time
 from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from flask import current_app, g, request
@@ -91,48 +87,7 @@ def init_app(app):
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        from cmp_server.services.sealing import DirectCommitter, GroupCommitter
-
-        committer = GroupCommitter if app.config["ACCORD_GROUP_COMMIT"] else DirectCommitter
-        wait = app.config["ACCORD_DB_WAIT_SECONDS"]
-        app.extensions["accord_committer"] = committer(engine, timeout=wait)
     init_slots(app)
-
-
-class SQLiteWriteLock:
-    """Queue SQLite writers across processes without polling.
-
-    SQLite admits one writer at a time and makes the others retry with sleeps of up to
-    100 ms, which wrecks latency under several gunicorn workers. A writer that first takes
-    this file lock waits in the kernel and wakes as soon as the previous one is done.
-    """
-
-    def __init__(self, database_path: str):
-        self.path = database_path + ".write-lock"
-        self._thread_lock = threading.Lock()
-        self._fd = None
-        self._pid = None
-
-    @contextmanager
-    def __call__(self):
-        with self._thread_lock:
-            if self._pid != os.getpid():  # a file lock belongs to the process that opened it
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                self._pid = os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-
-def write_lock_for(engine):
-    """What a batch writer holds around its transaction: a file lock on SQLite, nothing on
-    PostgreSQL (where the log head's row lock orders writers)."""
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return SQLiteWriteLock(database)
-    return nullcontext
 
 
 # --- bounded waits on the database ----------------------------------------------------------
@@ -232,6 +187,7 @@ def init_slots(app) -> None:
     the keys and health checks."""
     slots = DatabaseSlots(app.config["ACCORD_DB_REQUEST_SLOTS"])
     wait = app.config["ACCORD_DB_SLOT_WAIT_SECONDS"]
+    app.extensions["accord_db_slots"] = (slots, wait)  # the consent fast path takes them too
 
     @app.before_request
     def take_slot():

@@ -45,7 +45,18 @@ def _page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+# Answers worth a WARNING: someone was refused (role, origin, device secret, rate) or ran into
+# a conflict. Invalid input and unknown things are the caller's business: INFO.
+WARNED_STATUSES = frozenset({401, 403, 409, 413, 429})
+
+
+def log_refusal(status: int, code: str) -> None:
+    level = logging.WARNING if status in WARNED_STATUSES else logging.INFO
+    log.log(level, "refused %s %s: %s %s", request.method, request.path, status, code)
+
+
 def handle_service_error(exc: ServiceError):
+    log_refusal(exc.status, exc.code)
     headers = {"Retry-After": "5"} if isinstance(exc, StorageUnavailable) else None
     if wants_json():
         return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
@@ -61,6 +72,7 @@ def handle_validation_error(exc: ValidationError):
 
 
 def handle_http_error(exc: HTTPException):
+    log_refusal(exc.code or 500, HTTP_CODES.get(exc.code, "http_error"))
     if not wants_json():
         return exc
     messages = {
@@ -105,6 +117,7 @@ def handle_integrity_error(exc: IntegrityError):
     from cmp_server.extensions import db
 
     db.session.rollback()
+    log_refusal(409, "conflict")
     message = "This conflicts with something that already exists."
     if wants_json():
         return error_response(409, "conflict", message)

@@ -1,4 +1,5 @@
-"""Country lookup: one geoip2 reader per process, opened in `init_app`.
+"""Country lookup: one geoip2 reader per app, opened in `init_app` and kept in
+`app.extensions` (two apps in one process, each with its own GEOIP_DB, never share one).
 
 Without GEOIP_DB the country is unknown (None), and the strictest regime applies.
 """
@@ -7,20 +8,20 @@ import ipaddress
 
 import geoip2.database
 import geoip2.errors
+from flask import Flask, current_app
 from maxminddb import InvalidDatabaseError
 
 from config import ConfigError
 
+EXTENSION = "accord_geoip"
+
 
 class GeoIP:
-    def __init__(self, app=None):
-        self.reader = None
-        if app is not None:
-            self.init_app(app)
+    """A MaxMind Country or City database (or none: every country unknown)."""
 
-    def init_app(self, app):
-        path = app.config.get("GEOIP_DB")
+    def __init__(self, path: str | None = None):
         self.reader = None
+        self._city = False
         if path:
             try:
                 self.reader = geoip2.database.Reader(path)
@@ -35,7 +36,6 @@ class GeoIP:
                     "(GeoLite2-Country, DB-IP Country Lite)"
                 )
             self._city = "City" in kind
-        app.extensions["accord_geoip"] = self
 
     def country_for(self, ip: str | None) -> str | None:
         """ISO country code for an IP address, or None when unknown."""
@@ -53,4 +53,11 @@ class GeoIP:
         return answer.country.iso_code or answer.registered_country.iso_code
 
 
-geoip = GeoIP()
+def init_app(app: Flask) -> None:
+    """Open the app's GeoIP reader (GEOIP_DB); ConfigError when it is not a usable one."""
+    app.extensions[EXTENSION] = GeoIP(app.config.get("GEOIP_DB"))
+
+
+def geoip_of(app: Flask | None = None) -> GeoIP:
+    """The GeoIP reader of `app` (default: the current app)."""
+    return (app or current_app).extensions[EXTENSION]

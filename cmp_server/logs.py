@@ -21,9 +21,12 @@ import ipaddress
 import logging
 import os
 import re
+import time
 import traceback
+import uuid
 
 from cmp_server.visitor import truncate_ip
+from cmp_server.vocabulary import CONSENT_COOKIE
 
 IPV4 = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -33,7 +36,7 @@ SECRETS = (
     re.compile(r"""(device[_-]secret["']?\s*[:=]\s*["']?)[^"'\s,;&}]+""", re.IGNORECASE),
     re.compile(r"(bearer\s+)\S+", re.IGNORECASE),
     re.compile(r"\b(acc_)[A-Za-z0-9_-]{8,}"),  # API tokens (services/tokens.py TOKEN_PREFIX)
-    re.compile(r"(\b(?:session|accord_consent)=)[^;\s]+"),
+    re.compile(rf"(\b(?:session|{CONSENT_COOKIE})=)[^;\s]+"),
 )
 HIDDEN = "<hidden>"
 HIDDEN_HEADERS = ("authorization", "cookie", "set-cookie", "accord-device-secret")
@@ -125,3 +128,82 @@ def install(gunicorn_master: bool = False) -> None:
 
     make_record.accord_redacts = True
     logging.setLogRecordFactory(make_record)
+
+
+# --- Structured application logs, one key=value line per record ------------------------------
+
+REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # a caller's id: no dots or colons, so no IP
+_QUOTE_NEEDED = re.compile(r'[\s"=]')
+
+
+def _value(value) -> str:
+    text = "-" if value is None or value == "" else str(value)
+    if _QUOTE_NEEDED.search(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`at=… level=… logger=… request_id=… msg="…"` (and `exc="…"`): one line a machine
+    and a person can read. The message was redacted when the record was made (`install`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {
+            "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", None),
+            "msg": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            fields["exc"] = record.exc_text
+        return " ".join(f"{key}={_value(value)}" for key, value in fields.items())
+
+
+KeyValueFormatter.converter = time.gmtime
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the current request's id to each record (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import g, has_request_context
+
+        record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def request_id_for(incoming: str | None) -> str:
+    """The caller's X-Request-Id when it is a plain token, else a new one."""
+    if incoming and REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def configure(app) -> None:
+    """Application logging for `app`: redaction of every record (`install`), one key=value
+    line per record of `cmp_server.*` on stderr with the request id, and `X-Request-Id`
+    accepted from the caller (or made) and returned on every answer Flask makes."""
+    from flask import g, request
+
+    install()
+    logger = logging.getLogger("cmp_server")
+    if not any(isinstance(h.formatter, KeyValueFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(KeyValueFormatter())
+        handler.addFilter(RequestIdFilter())
+        logger.addHandler(handler)
+    logger.setLevel(app.config.get("ACCORD_LOG_LEVEL", "INFO"))
+
+    @app.before_request
+    def take_request_id():
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
+
+    @app.after_request
+    def return_request_id(response):
+        if "request_id" in g:
+            response.headers[REQUEST_ID_HEADER] = g.request_id
+        return response

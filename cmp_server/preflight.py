@@ -17,7 +17,14 @@ from sqlalchemy.engine import make_url
 from config import ConfigError, database_url_of, instance_path_of
 
 # Commands that need no database (nor a key), or that create it.
-NO_DATABASE = {("db",), ("proofs", "verify-bundle"), ("routes",), ("run",), ("shell",)}
+NO_DATABASE = {
+    ("db",),
+    ("proofs", "verify-bundle"),
+    ("routes",),
+    ("run",),
+    ("shell",),
+    ("cookie-database",),
+}
 OPTIONS_WITH_VALUES = {"-A", "--app", "-e", "--env-file"}
 HELP = {"--help", "-h", "--version"}
 

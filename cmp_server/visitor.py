@@ -11,7 +11,7 @@ from functools import lru_cache
 from flask import current_app, request
 from user_agents import parse as parse_user_agent
 
-from cmp_server.geo import geoip
+from cmp_server.geo import GeoIP, geoip_of
 
 
 def client_ip() -> str:
@@ -69,13 +69,16 @@ class VisitorContext:
     gpc: bool
 
 
-def country_of(header_value: str | None, remote_addr: str | None) -> str | None:
-    """The country from a trusted CDN header's value when it names one, else from GeoIP."""
+def country_of(
+    header_value: str | None, remote_addr: str | None, geoip: GeoIP | None = None
+) -> str | None:
+    """The country from a trusted CDN header's value when it names one, else from GeoIP
+    (`geoip`, default the current app's)."""
     if header_value:
         value = header_value.strip().upper()
         if len(value) == 2 and value.isalpha() and value not in ("XX", "T1"):
             return value
-    return geoip.country_for(remote_addr)
+    return (geoip or geoip_of()).country_for(remote_addr)
 
 
 def sends_gpc(header_value: str | None) -> bool:

@@ -3,7 +3,9 @@
 snippet/src/constants.js spells the same values; tests/test_vocabulary.py checks they agree.
 """
 
-ACTIONS = ("accept_all", "reject_all", "custom", "withdraw", "gpc")
+# `close`: the visitor closed the first layer (✕ or Escape) without choosing; it refuses like
+# `reject_all` but is recorded as what it was.
+ACTIONS = ("accept_all", "reject_all", "custom", "withdraw", "gpc", "close")
 TRACKER_KINDS = ("cookie", "beacon", "fingerprinting", "storage")
 REGIMES = ("opt_in", "opt_out", "notice")
 ROLES = ("admin", "marketer", "dpo")
@@ -55,3 +57,12 @@ EEA_COUNTRIES = frozenset(
 )
 
 CONSENT_COOKIE = "accord_consent"
+
+# A site's options for the visitor's side and their defaults (docs/site-config.md). The snippet
+# knows the defaults (snippet/src/constants.js REFUSAL_INTERVAL_DAYS), so the server leaves an
+# option that holds its default out of the embedded configuration.
+VISITOR_OPTION_DEFAULTS = {
+    "refusal_interval_days": 182,
+    "reload_on_withdraw": True,
+    "floating_button": False,
+}

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from cmp_server import create_app
 from cmp_server.extensions import db
-from cmp_server.services import lookup, sites
+from cmp_server.services import demo, lookup
 
 pytest_plugins = ["tests.fixtures.factories"]
 if Path(__file__).with_name("fixtures").joinpath("browser.py").exists():
@@ -89,11 +89,16 @@ def empty_tables(app):
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            # DELETE, not TRUNCATE: on tables of a few rows PostgreSQL's TRUNCATE costs 10-50x
+            # more (it rewrites each table's files), and this runs before every test.
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
             if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
+                sequences = conn.execute(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                ).scalars()
+                for sequence in sequences:
+                    conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     lookup.forget_site()
 
 
@@ -132,4 +137,4 @@ def runner(app):
 
 @pytest.fixture
 def demo_config():
-    return sites.demo_site_config(["https://shop.example"])
+    return demo.demo_site_config(["https://shop.example"])

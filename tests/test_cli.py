@@ -2,7 +2,7 @@
 
 import json
 
-from cmp_server.services import sites
+from cmp_server.services import revisions, sites
 from cmp_server.services.staff import find_user
 
 
@@ -73,7 +73,7 @@ def test_demo_creates_a_published_site_and_an_admin_once(runner):
     again = runner.invoke(args=["demo"])
     assert "exists" in again.output
     [demo] = sites.list_sites()
-    assert sites.published_revision(demo).number == 1
+    assert revisions.published_revision(demo).number == 1
 
 
 def test_seed_appends_valid_records(runner):

@@ -68,11 +68,7 @@ def test_country_and_city_databases_both_work(name, country):
     from cmp_server.geo import GeoIP
     from tests.conftest import ROOT
 
-    class App:
-        config = {"GEOIP_DB": str(ROOT / "tests/data/geoip" / name)}
-        extensions = {}
-
-    geo = GeoIP(App())
+    geo = GeoIP(str(ROOT / "tests/data/geoip" / name))
     assert geo.country_for("81.2.69.160") == country
     assert geo.country_for("::ffff:81.2.69.160") == country
     assert geo.country_for("127.0.0.1") is None
@@ -83,12 +79,49 @@ def test_a_database_of_another_kind_stops_start_up():
     from cmp_server.geo import GeoIP
     from tests.conftest import ROOT
 
-    class App:
-        config = {"GEOIP_DB": str(ROOT / "tests/data/geoip/libmaxminddb-corrupt-search-tree.mmdb")}
-        extensions = {}
-
     with pytest.raises(ConfigError, match="GEOIP_DB"):
-        GeoIP(App())
+        GeoIP(str(ROOT / "tests/data/geoip/libmaxminddb-corrupt-search-tree.mmdb"))
+
+
+def test_two_apps_in_one_process_keep_their_own_geoip_reader(tmp_path):
+    """A module-level reader made the last app's database every app's: a test app with the
+    test database would have changed the country of another app's visitors."""
+    from cmp_server import create_app
+    from cmp_server.geo import geoip_of
+    from tests.conftest import GEOIP_COUNTRY_DB
+
+    secret = {"SECRET_KEY": "a-secret-key-of-some-length"}
+    with_geoip = create_app(
+        {**secret, "ACCORD_INSTANCE_PATH": str(tmp_path / "a"), "GEOIP_DB": GEOIP_COUNTRY_DB}
+    )
+    without = create_app({**secret, "ACCORD_INSTANCE_PATH": str(tmp_path / "b")})
+    assert geoip_of(with_geoip).country_for("81.2.69.160") == "GB"
+    assert geoip_of(without).country_for("81.2.69.160") is None
+    assert geoip_of(with_geoip).country_for("81.2.69.160") == "GB"
+
+
+def test_a_caller_that_gives_the_secret_and_instance_path_gets_nothing_written_elsewhere(
+    tmp_path, monkeypatch
+):
+    """create_app with its own SECRET_KEY and ACCORD_INSTANCE_PATH (tests, embedding) used to
+    leave ./instance/secret_key in whatever folder it ran from."""
+    from cmp_server import create_app
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    for name in ("SECRET_KEY", "ACCORD_INSTANCE_PATH", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    instance = tmp_path / "instance"
+    app = create_app(
+        {"SECRET_KEY": "a-secret-key-of-some-length", "ACCORD_INSTANCE_PATH": str(instance)}
+    )
+    assert list(cwd.iterdir()) == []
+    assert not (instance / "secret_key").exists()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'accord.db'}"
+    env = {"SECRET_KEY": "a-secret-key-of-some-length", "ACCORD_INSTANCE_PATH": str(instance)}
+    Config.from_env(env)
+    assert list(cwd.iterdir()) == []
 
 
 def test_site_cache_seconds_is_read_from_the_environment(tmp_path):

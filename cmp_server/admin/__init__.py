@@ -8,12 +8,17 @@ def register_admin(app):
         auth,
         context,
         dashboard,
+        draft,
         errors,
+        install,
         keys,
         metrics,
         people,
         preview,
         proofs,
+        retention,
+        scans,
+        scans_api,
         sites,
     )
     from cmp_server.admin.blueprint import api_bp, bp

@@ -39,6 +39,8 @@ CAPABILITIES = {
     "staff": ADMIN,
     "all_tokens": ADMIN,
     "keys": ADMIN,
+    "view_scans": ALL,
+    "scan": EDITORS,
 }
 
 # Capabilities over the whole installation: an account with a site limit never has them.

@@ -9,7 +9,6 @@ from datetime import UTC
 
 from flask import request
 
-from cmp_server.admin import records
 from cmp_server.admin.access import (
     acting,
     audit_scope,
@@ -21,13 +20,23 @@ from cmp_server.admin.access import (
     visible_sites,
 )
 from cmp_server.admin.blueprint import api_bp
+from cmp_server.admin.people import audit_csv_response
 from cmp_server.admin.proofs import export_response
 from cmp_server.extensions import db
 from cmp_server.schemas import admin as schemas
 from cmp_server.schemas.site import SiteCreateSchema, SiteSummarySchema
-from cmp_server.services import audit, publishing, sites, stats, tokens
+from cmp_server.services import (
+    audit,
+    publishing,
+    records,
+    revisions,
+    sites,
+    stats,
+    tokens,
+    verification,
+)
 from cmp_server.services import staff as staff_service
-from cmp_server.services.errors import InvalidInput, NotFound, UnsupportedMediaType
+from cmp_server.services.errors import InvalidInput, UnsupportedMediaType
 
 site_summary = SiteSummarySchema()
 revision_out = schemas.RevisionSchema()
@@ -56,7 +65,7 @@ def aware(moment):
 
 
 def summary(site) -> dict:
-    revision = sites.published_revision(site)
+    revision = revisions.published_revision(site)
     return site_summary.dump(
         {
             "site_key": site.site_key,
@@ -84,8 +93,7 @@ def site_list():
 @requires("create_site")
 def site_create():
     data = SiteCreateSchema().load(json_body())
-    site = sites.create_site(data["name"], data["origins"])
-    record("site.create", site_key=site.site_key, target=site.name)
+    site = sites.create_site(data["name"], data["origins"], acting())
     db.session.commit()
     return summary(site), 201
 
@@ -176,7 +184,7 @@ def consent_get(site_key, position):
     return {
         "record": records.record_dict(consent),
         "revision_seen": records.revision_seen(site, consent),
-        "verification": records.verify_record(site, consent),
+        "verification": verification.verify_record(site, consent),
     }
 
 
@@ -192,7 +200,7 @@ def consent_export(site_key):
 @requires("verify")
 def site_verify(site_key):
     site = site_for(site_key)
-    result = records.verify_log(site)
+    result = verification.verify_site(site)
     record("proofs.verify", site_key=site.site_key, details=dict(result))
     db.session.commit()
     return result
@@ -201,8 +209,6 @@ def site_verify(site_key):
 @api_bp.get("/audit")
 @requires("audit")
 def audit_list():
-    from flask import Response, stream_with_context
-
     q = query(schemas.AuditQuerySchema())
     criteria = audit.AuditFilter(
         actor=q["actor"],
@@ -213,13 +219,7 @@ def audit_list():
         site_keys=audit_scope(),
     )
     if q["format"] == "csv":
-        record("audit.export", details={"filter": request.args.to_dict()})
-        db.session.commit()
-        response = Response(
-            stream_with_context(audit.stream_events_csv(criteria)), mimetype="text/csv"
-        )
-        response.headers["Content-Disposition"] = 'attachment; filename="accord-audit.csv"'
-        return response
+        return audit_csv_response(criteria, request.args.to_dict())
     events, has_next = audit.list_events(criteria, page=q["page"])
     return {"page": q["page"], "has_next": has_next, "events": [audit.event_row(e) for e in events]}
 
@@ -234,11 +234,13 @@ def user_list():
 @requires("staff")
 def user_create():
     data = schemas.UserCreateSchema().load(json_body())
-    user = staff_service.create_user(
-        data["email"], data["role"], data["password"], data["site_keys"], by=staff()
-    )
-    record(
-        "user.create", target=user.email, details={"role": user.role, "site_keys": user.site_keys}
+    user = staff_service.add_user(
+        data["email"],
+        data["role"],
+        data["password"],
+        data["site_keys"],
+        by=staff(),
+        actor=acting(),
     )
     db.session.commit()
     return user_out.dump(user), 201
@@ -249,18 +251,15 @@ def user_create():
 def user_update(user_id):
     user = staff_service.get_user(user_id)
     data = schemas.UserUpdateSchema().load(json_body())
-    changes = staff_service.update_user(
+    staff_service.edit_user(
         user,
         data.get("role"),
         data.get("site_keys", False),  # False: leave the site limit as it is
         data.get("active"),
+        data.get("password"),
         by=staff(),
+        actor=acting(),
     )
-    if "password" in data:
-        revoked = staff_service.reset_password(user, data["password"], by=staff())
-        changes["password"] = "reset"  # noqa: S105 - a note, not a secret
-        changes["tokens_revoked"] = changes.get("tokens_revoked", 0) + revoked
-    record("user.update", target=user.email, details=changes)
     db.session.commit()
     return user_out.dump(user)
 
@@ -276,12 +275,7 @@ def token_list():
 @requires("own_tokens")
 def token_create():
     data = schemas.TokenCreateSchema().load(request.get_json(silent=True) or {})
-    token, plain = tokens.create_token(staff(), data["name"], data["expires_in_days"])
-    record(
-        "token.create",
-        target=token.prefix,
-        details={"name": token.name, "expires_at": token.expires_at.isoformat()},
-    )
+    token, plain = tokens.issue_token(staff(), data["name"], data["expires_in_days"], acting())
     db.session.commit()
     return {**token_out.dump(token), "token": plain}, 201
 
@@ -289,10 +283,7 @@ def token_create():
 @api_bp.delete("/tokens/<int(max=2147483647):token_id>")
 @requires("own_tokens")
 def token_revoke(token_id):
-    token = tokens.get_token(token_id)
-    if token.user_id != staff().id and not can(staff(), "all_tokens"):
-        raise NotFound(f"No API token has the id {token_id}.", code="unknown_token")
-    tokens.revoke_token(token)
-    record("token.revoke", target=token.prefix, details={"owner": token.user.email})
+    token = tokens.manageable_token(token_id, staff(), can(staff(), "all_tokens"))
+    tokens.revoke_token(token, acting())
     db.session.commit()
     return token_out.dump(token)

@@ -4,8 +4,17 @@ from flask import g
 
 from cmp_server.admin.access import can
 from cmp_server.admin.blueprint import bp
-from cmp_server.admin.charts import ACTION_LABELS
 from cmp_server.admin.forms import LogoutForm
+from cmp_server.services import contrast, text_labels, timefmt
+from cmp_server.services.charts import ACTION_LABELS
+
+bp.add_app_template_filter(timefmt.machine_time, "machine_time")
+bp.add_app_template_filter(timefmt.human_time, "human_time")
+bp.add_app_template_filter(timefmt.human_day, "human_day")
+bp.add_app_template_global(text_labels.grouped, "text_groups")
+bp.add_app_template_global(contrast.rules, "contrast_rules")
+bp.add_app_template_global(text_labels.label_for, "text_label")
+bp.add_app_template_global(text_labels.hint_for, "text_hint")
 
 
 @bp.context_processor

@@ -6,10 +6,10 @@ from flask import render_template, request
 
 from cmp_server.admin.access import requires, site_for
 from cmp_server.admin.blueprint import bp
-from cmp_server.admin.charts import ACTION_LABELS, daily_chart, meter, share_bar
 from cmp_server.admin.params import parse_day
 from cmp_server.models.types import utcnow
 from cmp_server.services import stats
+from cmp_server.services.charts import ACTION_LABELS, daily_chart, meter, share_bar
 
 BREAKDOWN_TITLES = {
     "country": "Country",

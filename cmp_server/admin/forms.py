@@ -12,7 +12,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, NumberRange
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Regexp,
+)
 from wtforms.validators import Optional as OptionalValue
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -131,15 +139,27 @@ def texts_form_class(language: str) -> type[FlaskForm]:
     return type(f"TextsForm_{language}", (FlaskForm,), attrs)
 
 
+def color_field(label: str) -> StringField:
+    """A #rrggbb colour, with a message a person can act on."""
+    return StringField(
+        label,
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(),
+            Regexp(r"#[0-9a-fA-F]{6}\Z", message="Write the colour as # and six hex digits."),
+        ],
+    )
+
+
 class LookForm(FlaskForm):
     position = SelectField("Position", choices=list(LOOK_POSITIONS))
-    background = StringField("Banner background", validators=[DataRequired()])
-    text = StringField("Banner text", validators=[DataRequired()])
-    accept_background = StringField("“Accept” background", validators=[DataRequired()])
-    accept_text = StringField("“Accept” text", validators=[DataRequired()])
-    reject_background = StringField("“Refuse” background", validators=[DataRequired()])
-    reject_text = StringField("“Refuse” text", validators=[DataRequired()])
-    link = StringField("Links", validators=[DataRequired()])
+    background = color_field("Background")
+    text = color_field("Text")
+    link = color_field("Links and “Customize”")
+    accept_background = color_field("“Accept all” background")
+    accept_text = color_field("“Accept all” text")
+    reject_background = color_field("“Refuse all” background")
+    reject_text = color_field("“Refuse all” text")
 
 
 def category_form_class(languages: list[str]) -> type[FlaskForm]:
@@ -161,16 +181,28 @@ def category_form_class(languages: list[str]) -> type[FlaskForm]:
 
 
 class TrackerForm(FlaskForm):
+    """A tracker; `tracker_form_class` adds its purpose and duration per site language."""
+
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     provider = StringField("Provider", validators=[DataRequired(), Length(max=200)])
     kind = SelectField("Kind", choices=list(TRACKER_KINDS))
-    purpose = TextAreaField("Purpose", validators=[Length(max=2000)])
-    duration = StringField("Duration (e.g. 13 months, session)", validators=[Length(max=100)])
     cookies = TextAreaField("Cookie names or patterns (one per line; name* is a prefix)")
     domains = TextAreaField("Domains (one per line)")
     privacy_policy_url = StringField(
         "Provider's privacy policy URL", validators=[OptionalValue(), URL(require_tld=False)]
     )
+
+
+def tracker_form_class(languages: list[str]) -> type[FlaskForm]:
+    """TrackerForm with what the visitor reads of a tracker, its purpose and duration, in
+    each of the site's languages (`purpose_fr`, `duration_fr`)."""
+    attrs = {}
+    for lang in languages:
+        attrs[f"purpose_{lang}"] = TextAreaField(f"Purpose ({lang})", validators=[Length(max=2000)])
+        attrs[f"duration_{lang}"] = StringField(
+            f"Duration ({lang}; e.g. 13 months, session)", validators=[Length(max=100)]
+        )
+    return type("TrackerTextsForm", (TrackerForm,), attrs)
 
 
 class JsonConfigForm(FlaskForm):

@@ -8,7 +8,7 @@ from cmp_server.admin.access import record, requires
 from cmp_server.admin.blueprint import api_bp, bp
 from cmp_server.admin.forms import ActionForm
 from cmp_server.extensions import db
-from cmp_server.services import proofs
+from cmp_server.services import checkpoints, signing_keys
 
 
 def key_row(key) -> dict:
@@ -22,7 +22,7 @@ def key_row(key) -> dict:
 
 
 def rotate() -> str:
-    key_id = proofs.rotate_key()
+    key_id = checkpoints.rotate_key()
     record("keys.rotate", target=key_id)
     db.session.commit()
     return key_id
@@ -31,7 +31,7 @@ def rotate() -> str:
 @bp.get("/keys")
 @requires("keys")
 def keys_page():
-    rows = [key_row(k) for k in proofs.list_keys()]
+    rows = [key_row(k) for k in signing_keys.list_keys()]
     return render_template("admin/keys.html", rows=rows, form=ActionForm())
 
 
@@ -46,7 +46,7 @@ def keys_rotate():
 @api_bp.get("/keys")
 @requires("keys")
 def keys_list():
-    return {"keys": [key_row(k) for k in proofs.list_keys()]}
+    return {"keys": [key_row(k) for k in signing_keys.list_keys()]}
 
 
 @api_bp.post("/keys/rotate")

@@ -296,6 +296,9 @@ def add_admin_paths(spec: APISpec) -> None:
             "delete": _op("Revoke a token", 200, "AdminToken", (404,), ALL),
         },
     }
+    from cmp_server.admin.scans_api import add_scan_paths
+
+    paths.update(add_scan_paths(spec, _op, SITE_KEY))
     for path, item in paths.items():
         parameters = item.pop("parameters", None)
         spec.path(path=PREFIX + path, operations=item, parameters=parameters)

@@ -2,7 +2,7 @@
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
-from cmp_server.admin.access import audit_scope, can, record, requires, staff
+from cmp_server.admin.access import acting, audit_scope, can, requires, staff
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import (
     ActionForm,
@@ -14,9 +14,9 @@ from cmp_server.admin.forms import (
 )
 from cmp_server.admin.params import parse_moment, parse_page
 from cmp_server.extensions import db
-from cmp_server.services import audit, tokens
+from cmp_server.services import audit, audit_words, tokens
 from cmp_server.services import staff as staff_service
-from cmp_server.services.errors import NotFound, ServiceError
+from cmp_server.services.errors import ServiceError
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -26,23 +26,19 @@ def users():
     status = 200
     if form.validate_on_submit():
         try:
-            user = staff_service.create_user(
+            user = staff_service.add_user(
                 form.email.data,
                 form.role.data,
                 form.password.data,
                 lines(form.site_keys.data) or None,
                 by=staff(),
+                actor=acting(),
             )
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc)
             status = 400
         else:
-            record(
-                "user.create",
-                target=user.email,
-                details={"role": user.role, "site_keys": user.site_keys},
-            )
             db.session.commit()
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("admin.users"))
@@ -57,17 +53,6 @@ def fill_user_form(form: UserEditForm, user) -> None:
     form.active.data = user.active
 
 
-def save_user(form: UserEditForm, user) -> dict:
-    """Apply the edit form through the staff service; what changed, for the audit log."""
-    keys = lines(form.site_keys.data) or None
-    changes = staff_service.update_user(user, form.role.data, keys, form.active.data, by=staff())
-    if form.new_password.data:
-        revoked = staff_service.reset_password(user, form.new_password.data, by=staff())
-        changes["password"] = "reset"  # noqa: S105 - a note, not a secret
-        changes["tokens_revoked"] = changes.get("tokens_revoked", 0) + revoked
-    return changes
-
-
 @bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @requires("staff")
 def user_edit(user_id):
@@ -77,12 +62,19 @@ def user_edit(user_id):
         fill_user_form(form, user)
     elif form.validate_on_submit():
         try:
-            changes = save_user(form, user)
+            staff_service.edit_user(
+                user,
+                form.role.data,
+                lines(form.site_keys.data) or None,
+                form.active.data,
+                form.new_password.data or None,
+                by=staff(),
+                actor=acting(),
+            )
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc, {"password": "new_password"})
         else:
-            record("user.update", target=user.email, details=changes)
             db.session.commit()
             flash(f"Account {user.email} saved.", "success")
             return redirect(url_for("admin.users"))
@@ -94,16 +86,12 @@ def user_edit(user_id):
 def api_tokens():
     """Everyone manages their own tokens (which carry their role); an admin sees all."""
     form = TokenCreateForm()
-    created = None
+    created = token = None
     if form.validate_on_submit():
         days = form.expires_in_days.data or tokens.DEFAULT_LIFETIME_DAYS  # left empty: default
-        token, created = tokens.create_token(staff(), form.name.data, days)
-        record(
-            "token.create",
-            target=token.prefix,
-            details={"name": token.name, "expires_at": token.expires_at.isoformat()},
-        )
+        token, created = tokens.issue_token(staff(), form.name.data, days, acting())
         db.session.commit()
+        form = TokenCreateForm(formdata=None)  # a cleared form for the next token
     everyone = can(staff(), "all_tokens")
     rows = tokens.list_tokens(None if everyone else staff())
     return render_template(
@@ -111,6 +99,7 @@ def api_tokens():
         form=form,
         rows=rows,
         created=created,
+        new_token=token,
         everyone=everyone,
         action_form=ActionForm(),
         token_state=tokens.state,
@@ -120,12 +109,9 @@ def api_tokens():
 @bp.post("/tokens/<int(max=2147483647):token_id>/revoke")
 @requires("own_tokens")
 def token_revoke(token_id):
-    token = tokens.get_token(token_id)
-    if token.user_id != staff().id and not can(staff(), "all_tokens"):
-        raise NotFound(f"No API token has the id {token_id}.", code="unknown_token")
+    token = tokens.manageable_token(token_id, staff(), can(staff(), "all_tokens"))
     if ActionForm().validate_on_submit():
-        tokens.revoke_token(token)
-        record("token.revoke", target=token.prefix, details={"owner": token.user.email})
+        tokens.revoke_token(token, acting())
         db.session.commit()
         flash(f"Token {token.prefix}… revoked.", "success")
     return redirect(url_for("admin.api_tokens"))
@@ -149,16 +135,26 @@ def audit_log():
     events, has_next = audit.list_events(audit_filter(request.args), page=page)
     query = {k: request.args.get(k, "") for k in ("actor", "action", "site", "since", "until")}
     return render_template(
-        "admin/audit.html", events=events, page=page, has_next=has_next, query=query
+        "admin/audit.html",
+        events=audit_words.describe_events(events),
+        actions=audit_words.action_choices(),
+        page=page,
+        has_next=has_next,
+        query=query,
     )
 
 
 @bp.get("/audit.csv")
 @requires("audit")
 def audit_export():
-    criteria = audit_filter(request.args)
-    record("audit.export", details={"filter": {k: request.args.get(k) for k in request.args}})
+    return audit_csv_response(audit_filter(request.args), request.args.to_dict())
+
+
+def audit_csv_response(criteria: audit.AuditFilter, asked: dict) -> Response:
+    """The audit log as a CSV download (streamed), the export audited and committed first
+    (the console's and the API's)."""
+    stream = audit.export_events_csv(criteria, acting(), asked)
     db.session.commit()
-    response = Response(stream_with_context(audit.stream_events_csv(criteria)), mimetype="text/csv")
+    response = Response(stream_with_context(stream), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="accord-audit.csv"'
     return response

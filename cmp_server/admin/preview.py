@@ -14,35 +14,35 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from cmp_server.admin.access import acting, requires, site_for
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import PublishForm
-from cmp_server.admin.security import csp_nonce
+from cmp_server.admin.security import allow_framing_by_self, csp_nonce
 from cmp_server.extensions import csrf, db
-from cmp_server.services import publishing, sites
+from cmp_server.services import client_config, contrast, publishing, screenshots
 from cmp_server.services.errors import ServiceError
 from cmp_server.services.snippet import render_snippet
-from cmp_server.vocabulary import REGIMES
-
-
-def preview_config(site, regime: str) -> dict:
-    snapshot = sites.revision_snapshot(site)
-    published = sites.published_revision(site)
-    number = (published.number if published else 0) + 1
-    return {
-        "site_key": site.site_key,
-        "revision": number,
-        "revision_hash": "preview",
-        "regime": regime,
-        "reconsent_revision": number,
-        "consent_lifetime_days": 0,
-        "gpc": False,
-        "api": url_for("admin.preview_sink_base"),
-        "preview": True,
-        "config": snapshot,
-    }
+from cmp_server.vocabulary import LOOK_POSITIONS, REGIMES
 
 
 def _regime() -> str:
     regime = request.args.get("regime", "opt_in")
     return regime if regime in REGIMES else "opt_in"
+
+
+def _look_args() -> dict:
+    """The Look page's sample asks for unsaved colours (`c_<key>=#rrggbb`) and position;
+    anything malformed is left out, so the draft's value shows instead."""
+    args = {}
+    if request.args.get("position") in LOOK_POSITIONS:
+        args["position"] = request.args["position"]
+    for key in contrast.COLOR_KEYS:
+        value = request.args.get(f"c_{key}", "")
+        if contrast.HEX_COLOR.match(value):
+            args[f"c_{key}"] = value
+    return args
+
+
+def _look_from_args(args: dict) -> dict:
+    colors = {k: args[f"c_{k}"] for k in contrast.COLOR_KEYS if f"c_{k}" in args}
+    return {**({"position": args["position"]} if "position" in args else {}), "colors": colors}
 
 
 @bp.get("/sites/<site_key>/preview")
@@ -52,6 +52,15 @@ def site_preview(site_key):
     lang = request.args.get("lang") or site.default_language
     if lang not in site.languages:
         lang = site.default_language
+    if request.args.get("embed"):  # the Look page's sample: the banner alone, framed
+        allow_framing_by_self()
+        return render_template(
+            "admin/preview_embed.html",
+            site=site,
+            lang=lang,
+            look_args=_look_args(),
+            nonce=csp_nonce(),
+        )
     return render_template(
         "admin/preview.html",
         site=site,
@@ -59,6 +68,7 @@ def site_preview(site_key):
         regime=_regime(),
         regimes=REGIMES,
         nonce=csp_nonce(),
+        unchanged=publishing.draft_unchanged(site),
     )
 
 
@@ -66,7 +76,8 @@ def site_preview(site_key):
 @requires("preview")
 def site_preview_script(site_key):
     site = site_for(site_key)
-    config = preview_config(site, _regime())
+    api = url_for("admin.preview_sink_base")
+    config = client_config.preview_config(site, _regime(), api, _look_from_args(_look_args()))
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     rendered = render_snippet(("preview", digest), lambda: config)
     response = Response(rendered.body, mimetype="text/javascript")
@@ -112,6 +123,9 @@ def site_publish(site_key):
         else:
             db.session.commit()
             flash(f"Revision {revision.number} is live.", "success")
+            shots = screenshots.run_of(site, revision.number)
+            if shots is not None and shots.status == "skipped":
+                flash(f"Its screenshots were skipped: {shots.reason}.", "warning")
             return redirect(url_for("admin.site_overview", site_key=site.site_key))
     elif request.method == "POST":
         status = 400

@@ -2,13 +2,13 @@
 
 from flask import Response, render_template, request, stream_with_context
 
-from cmp_server.admin import records
 from cmp_server.admin.access import record, requires, site_for
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import ActionForm
 from cmp_server.admin.params import parse_moment, parse_page
 from cmp_server.extensions import db
-from cmp_server.services.errors import InvalidInput
+from cmp_server.services import records, screenshots, verification
+from cmp_server.services.errors import InvalidInput, NotFound
 
 EXPORT_FORMATS = ("csv", "ndjson")
 
@@ -40,14 +40,31 @@ def site_proofs(site_key):
 def proof_record(site_key, position):
     site = site_for(site_key)
     consent = records.get_record(site, position)
+    seen = records.revision_seen(site, consent)
     return render_template(
         "admin/proof.html",
         site=site,
         consent=consent,
         fields=records.record_dict(consent),
-        seen=records.revision_seen(site, consent),
-        verification=records.verify_record(site, consent),
+        seen=seen,
+        shots=screenshots.screenshots_of(site, seen["number"], seen["language"]) if seen else [],
+        shots_run=screenshots.run_of(site, seen["number"]) if seen else None,
+        verification=verification.verify_record(site, consent),
     )
+
+
+@bp.get("/sites/<site_key>/screenshots/<int(max=9223372036854775807):shot_id>.png")
+@requires("proofs")
+def revision_screenshot(site_key, shot_id):
+    """One PNG of what a revision looked like (services/screenshots.py)."""
+    site = site_for(site_key)
+    shot = screenshots.screenshot_png(site, shot_id)
+    if shot is None:
+        raise NotFound(f"No screenshot {shot_id} for this site.", code="unknown_screenshot")
+    response = Response(shot.png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    response.headers["ETag"] = f'"{shot.sha256}"'
+    return response
 
 
 def export_response(site, fmt: str, since, until):
@@ -94,9 +111,7 @@ def site_verify(site_key):
     form = ActionForm()
     result = None
     if form.validate_on_submit():
-        result = records.verify_log(site)
-        if result["ok"] and (problems := witnesses.check_log(site)):
-            result = {**result, "ok": False, "problem": "; ".join(problems)}
+        result = verification.verify_site(site)  # the chain, then the witnesses
         record("proofs.verify", site_key=site.site_key, details=dict(result))
         db.session.commit()
     return render_template(

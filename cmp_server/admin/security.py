@@ -30,11 +30,26 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def allow_framing_by_self() -> None:
+    """This response may be framed by the console itself (the Look page's banner sample),
+    by no other origin."""
+    g.framed_by_self = True
+
+
+def allow_frames_from_self() -> None:
+    """This page frames a console page of its own (the Look page's sample)."""
+    g.frames_from_self = True
+
+
 def content_security_policy() -> str:
     policy = dict(BASE_CSP)
     if "csp_nonce" in g:
         for directive in ("script-src", "style-src"):
             policy[directive] += f" 'nonce-{g.csp_nonce}'"
+    if g.get("framed_by_self"):
+        policy["frame-ancestors"] = "'self'"
+    if g.get("frames_from_self"):
+        policy["frame-src"] = "'self'"
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 
@@ -46,7 +61,7 @@ def add_security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN" if g.get("framed_by_self") else "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if path.startswith("/admin"):

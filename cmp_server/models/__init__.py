@@ -4,6 +4,8 @@ from cmp_server.models.consent import ConsentRecord, ConsentTally, LogHead
 from cmp_server.models.device import DeviceSecret
 from cmp_server.models.proof import Checkpoint, PurgeStatement, SigningKey, WitnessCosignature
 from cmp_server.models.revision import Revision
+from cmp_server.models.scan import Scan
+from cmp_server.models.screenshot import RevisionScreenshot, ScreenshotRun
 from cmp_server.models.site import Category, Site, Tracker
 from cmp_server.models.staff import ApiToken, AuditEvent, StaffSession, User
 
@@ -18,6 +20,9 @@ __all__ = [
     "LogHead",
     "PurgeStatement",
     "Revision",
+    "RevisionScreenshot",
+    "Scan",
+    "ScreenshotRun",
     "Site",
     "SigningKey",
     "StaffSession",

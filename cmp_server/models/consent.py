@@ -24,6 +24,9 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class ConsentRecord(db.Model):
+    """One entry of a site's append-only log: a consent decision (the proof) or a logged
+    erasure or purge."""
+
     __tablename__ = "consent_records"
     __table_args__ = (
         UniqueConstraint("site_id", "position"),

@@ -6,6 +6,8 @@ the same key and rotation is one row update everywhere. The private key is store
 Retired keys are kept, with their public half, so everything they signed still verifies.
 """
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,8 +28,8 @@ class SigningKey(db.Model):
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     # nonce (12 bytes) || AES-GCM ciphertext of the 32-byte raw private key; key_id is the AAD.
     encrypted_private_key: Mapped[bytes] = mapped_column(LargeBinary(128))
-    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    retired_at = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Checkpoint(db.Model):

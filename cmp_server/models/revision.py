@@ -1,5 +1,7 @@
 """A published, immutable snapshot of everything a visitor is shown."""
 
+from datetime import datetime
+
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,7 +26,7 @@ class Revision(db.Model):
     # The first revision whose decisions are still valid under this one.
     reconsent_revision: Mapped[int] = mapped_column(Integer)
     reconsent_reasons: Mapped[str] = mapped_column(Text, default="")
-    published_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     published_by: Mapped[str | None] = mapped_column(String(320))
 
     site = relationship("Site", back_populates="revisions")

@@ -7,7 +7,7 @@ a `Revision`.
 import secrets
 import string
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cmp_server.extensions import db
@@ -24,6 +24,8 @@ def new_site_key() -> str:
 
 
 class Site(db.Model):
+    """A customer website: its public key, allowed origins, settings and the draft's purposes."""
+
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +40,12 @@ class Site(db.Model):
     texts: Mapped[dict] = mapped_column(Json, default=dict)
     look: Mapped[dict] = mapped_column(Json, default=dict)
     retention_days: Mapped[int] = mapped_column(Integer, default=5 * 365)
+    # Visitor options (docs/site-config.md): how long a refusal or a closed banner is
+    # remembered, whether withdrawing a category whose code ran reloads the page, and whether
+    # a floating "privacy settings" button stays on the page.
+    refusal_interval_days: Mapped[int] = mapped_column(Integer, default=182)
+    reload_on_withdraw: Mapped[bool] = mapped_column(Boolean, default=True)
+    floating_button: Mapped[bool] = mapped_column(Boolean, default=False)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -84,8 +92,9 @@ class Tracker(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
-    purpose: Mapped[str] = mapped_column(Text, default="")
-    duration: Mapped[str] = mapped_column(String(100), default="")
+    # What the visitor reads, per language: {"en": "Counts visits", "fr": "Compte les visites"}.
+    purpose: Mapped[dict] = mapped_column(Json, default=dict)
+    duration: Mapped[dict] = mapped_column(Json, default=dict)
     cookies: Mapped[list] = mapped_column(Json, default=list)
     domains: Mapped[list] = mapped_column(Json, default=list)
     privacy_policy_url: Mapped[str | None] = mapped_column(String(2000))

@@ -11,6 +11,8 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class User(UserMixin, db.Model):
+    """A staff account: email, role (admin, marketer, dpo), optional site limit."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

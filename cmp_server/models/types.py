@@ -31,6 +31,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+
     return datetime.now(UTC)
 
 

@@ -1,7 +1,13 @@
 """The proof bundle: one zip file a DPO can hand to anyone, checkable with no database.
 
 Members:
-  records.ndjson      the exported records (schemas/export.py field list), in position order
+  records.tsv         the records in position order, one line each, five tab-separated fields
+                      (proof/chain.py `record_line`): the exact bytes hashed into record_hash
+                      (the JCS of the public fields, personal_digest and prev_hash), that hash,
+                      the salt (hex), the exact bytes hashed with the salt into personal_digest
+                      (the JCS of the personal fields), and erased_at; salt and personal data
+                      are empty once erased. Version 1 bundles held records.ndjson instead (the
+                      exported records, schemas/export.py field list); they still verify.
   revisions.json      every banner revision those records reference: canonical JSON and hashes
   checkpoints.json    signed checkpoints of the log (the stored ones, plus the ones made for
                       this export: its first record's predecessor and its last record)
@@ -28,13 +34,15 @@ from cmp_server.proof.canonical import canonical_bytes
 from cmp_server.proof.keys import Signer
 
 BUNDLE_FORMAT = "accord-proof-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+# The records member of each bundle version: the writer's version follows the one it wrote.
+RECORDS_MEMBER = {1: "records.ndjson", 2: "records.tsv"}
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig.json"
 PURGES = "purges.json"
 COSIGNATURES = "cosignatures.json"
 CHANGED = "SHA-256 or size differs from the manifest"
-MEMBERS = ("records.ndjson", "revisions.json", "checkpoints.json", "keys.json")
+MEMBERS = ("revisions.json", "checkpoints.json", "keys.json")
 
 
 README = "README.txt"
@@ -42,10 +50,13 @@ README_TEXT = """\
 Accord proof bundle: the consent records of site {site_key}, exported {created_at}.
 
 WHAT IS INSIDE
-  records.ndjson     One consent decision per line, in the order they were received
+  records.tsv        One consent decision per line, in the order they were received
                      (position 1, 2, 3...). Each record carries the hash of the one
                      before it, so they form a chain: changing, removing, inserting or
-                     reordering any record breaks it at that point.
+                     reordering any record breaks it at that point. A line holds five
+                     fields separated by tabs: the record exactly as it was hashed (JSON),
+                     its SHA-256, its salt, the personal data exactly as it was hashed
+                     with the salt (JSON; empty once erased), and when it was erased.
   revisions.json     The exact banner configurations the visitors saw, with their hashes.
   checkpoints.json   Signed statements: "the log had N records, ending in hash H".
   purges.json        Signed statements of the retention purges that removed the log's
@@ -91,8 +102,9 @@ class BundleWriter:
         self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.members: dict[str, dict] = {}
 
-    def write_lines(self, name: str, lines: Iterable[str]) -> int:
-        """Stream text lines into member `name`; returns how many were written."""
+    def write_lines(self, name: str, lines: Iterable[str] | Iterable[bytes]) -> int:
+        """Stream lines (text, or bytes already UTF-8) into member `name`; returns how many
+        were written."""
         digest = hashlib.sha256()
         size = count = 0
         with self.zip.open(name, "w", force_zip64=True) as member:
@@ -108,7 +120,9 @@ class BundleWriter:
 
     @staticmethod
     def _flush(member, digest, buffer) -> int:
-        data = "".join(buffer).encode("utf-8")
+        if not buffer:
+            return 0
+        data = b"".join(buffer) if isinstance(buffer[0], bytes) else "".join(buffer).encode()
         buffer.clear()
         digest.update(data)
         member.write(data)
@@ -127,10 +141,11 @@ class BundleWriter:
                 site_key=manifest.get("site_key"), created_at=manifest.get("created_at")
             )
             self.write_lines(README, [text])
+        version = 1 if RECORDS_MEMBER[1] in self.members else BUNDLE_VERSION
         manifest = {
             **manifest,
             "format": BUNDLE_FORMAT,
-            "bundle_version": BUNDLE_VERSION,
+            "bundle_version": version,
             "members": self.members,
         }
         data = canonical_bytes(manifest)
@@ -168,8 +183,11 @@ class BundleReader:
             raise BundleError(f"manifest is not JSON: {exc}") from None
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != BUNDLE_FORMAT:
             raise BundleError("not an Accord proof bundle (manifest format)")
-        if self.manifest.get("bundle_version") != BUNDLE_VERSION:
-            raise BundleError(f"unsupported bundle version {self.manifest.get('bundle_version')}")
+        version = self.manifest.get("bundle_version")
+        if type(version) is not int or version not in RECORDS_MEMBER:
+            raise BundleError(f"unsupported bundle version {version}")
+        self.bundle_version: int = version
+        self.records_member = RECORDS_MEMBER[version]
 
     def read(self, name: str) -> bytes:
         try:
@@ -177,20 +195,24 @@ class BundleReader:
         except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error) as exc:
             raise BundleError(f"{name}: unreadable ({exc})") from None
 
-    def member_problems(self) -> list[str]:
-        """Every member listed, none extra, each with the listed SHA-256 and size."""
+    def member_problems(self, defer_records: bool = False) -> list[str]:
+        """Every member listed, none extra, each with the listed SHA-256 and size. With
+        `defer_records`, the records member is hashed as it is read (`iter_chunks`), so that
+        a large bundle is decompressed once; `records_problem()` then tells."""
         listed = self.manifest.get("members")
         if not isinstance(listed, dict):
             return ["manifest lists no members"]
         problems = []
         for name in sorted(self.names - set(listed) - {MANIFEST, SIGNATURE}):
             problems.append(f"{name}: not listed in the manifest")
-        for name in MEMBERS:
+        for name in (self.records_member, *MEMBERS):
             if name not in listed:
                 problems.append(f"{name}: not listed in the manifest")
         for name, expected in sorted(listed.items()):
             if name not in self.names:
                 problems.append(f"{name}: listed in the manifest but missing")
+                continue
+            if defer_records and name == self.records_member:
                 continue
             digest = hashlib.sha256()
             size = 0
@@ -216,36 +238,29 @@ class BundleReader:
             raise BundleError(f"{name}: not JSON ({exc})") from None
 
     def iter_chunks(self) -> Iterable[bytes]:
-        """records.ndjson decompressed, in 1 MB pieces cut anywhere."""
+        """The records member decompressed, in 1 MB pieces cut anywhere; hashed on the way
+        (see `records_problem`)."""
+        name = self.records_member
+        digest, size = hashlib.sha256(), 0
         try:
-            with self.zip.open("records.ndjson") as member:
+            with self.zip.open(name) as member:
                 while chunk := member.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
                     yield chunk
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            raise BundleError(f"records.ndjson: unreadable ({exc})") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as exc:
+            raise BundleError(f"{name}: unreadable ({exc})") from None
+        self._records_read = (digest.hexdigest(), size)
 
-    def iter_lines(self) -> Iterable[bytes]:
-        """The lines of records.ndjson, without their newline (read in 1 MB chunks)."""
-        try:
-            with self.zip.open("records.ndjson") as member:
-                rest = b""
-                while chunk := member.read(1 << 20):
-                    lines = (rest + chunk).split(b"\n")
-                    rest = lines.pop()
-                    yield from lines
-                if rest:
-                    yield rest
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            raise BundleError(f"records.ndjson: unreadable ({exc})") from None
-
-    def iter_records(self) -> Iterable[dict]:
-        try:
-            with self.zip.open("records.ndjson") as member:
-                for number, line in enumerate(member, 1):
-                    try:
-                        record = json.loads(line)
-                    except ValueError:
-                        raise BundleError(f"records.ndjson line {number}: not JSON") from None
-                    yield record
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            raise BundleError(f"records.ndjson: unreadable ({exc})") from None
+    def records_problem(self) -> str | None:
+        """The records member against the manifest's SHA-256 and size, from the last complete
+        `iter_chunks` (read again if none completed); None when it matches or is absent."""
+        expected = (self.manifest.get("members") or {}).get(self.records_member)
+        if not isinstance(expected, dict) or self.records_member not in self.names:
+            return None  # reported by member_problems
+        if getattr(self, "_records_read", None) is None:
+            for _ in self.iter_chunks():
+                pass
+        if self._records_read != (expected.get("sha256"), expected.get("size")):
+            return f"{self.records_member}: {CHANGED}"
+        return None

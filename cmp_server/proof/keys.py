@@ -22,6 +22,7 @@ CONTEXTS = {
     "manifest": b"accord/bundle-manifest/v1\n",
     "purge": b"accord/purge/v1\n",
     "cosignature": b"accord/cosignature/v1\n",
+    "scan": b"accord/scan-report/v1\n",
 }
 RAW = {"encoding": serialization.Encoding.Raw, "format": serialization.PublicFormat.Raw}
 
@@ -57,7 +58,7 @@ def private_raw(key: Ed25519PrivateKey) -> bytes:
 def public_raw(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     if isinstance(key, Ed25519PrivateKey):
         key = key.public_key()
-    return key.public_bytes(**RAW)
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 class Signer:

@@ -10,40 +10,24 @@ record_hash, and so the chain, still verifies; the digest alone reveals nothing.
 import hashlib
 import os
 from datetime import datetime
+from typing import overload
 
 from cmp_server.proof.canonical import fast_canonical_bytes
+from cmp_server.proof.layout import PERSONAL_FIELDS, PUBLIC_FIELDS
 
 GENESIS_HASH = "0" * 64
-
-PUBLIC_FIELDS = (
-    "site_key",
-    "position",
-    "entry_type",
-    "revision",
-    "revision_hash",
-    "action",
-    "choices",
-    "allowed_kinds",
-    "regime",
-    "gpc",
-    "received_at",
-    "expires_at",
-)
-PERSONAL_FIELDS = (
-    "consent_id",
-    "device_id",
-    "language",
-    "page_url",
-    "country",
-    "browser",
-    "os",
-    "device_type",
-    "ip_truncated",
-    "client_ts",
-)
+__all__ = ["PERSONAL_FIELDS", "PUBLIC_FIELDS", "GENESIS_HASH"]  # fields: proof/layout.py
 
 
-def timestamp(value: datetime | None) -> str | None:
+@overload
+def timestamp(value: datetime) -> str: ...
+@overload
+def timestamp(value: None) -> None: ...
+@overload
+def timestamp(value: datetime | None) -> str | None: ...
+
+
+def timestamp(value):
     """The one text form of a time in hashes and exports: UTC, microseconds, Z."""
     if value is None:
         return None

@@ -10,10 +10,10 @@ from cmp_server.database import read_or_last_known
 from cmp_server.extensions import db
 from cmp_server.public.routes import parse_json_body
 from cmp_server.schemas.receipt import SignedReceiptSchema
-from cmp_server.services import proofs
+from cmp_server.services import checkpoints, verification
+from cmp_server.services.signing_keys import key_documents
 
 bp = Blueprint("proof", __name__)
-bp.record_once(lambda state: proofs.init_app(state.app))
 receipt_in = SignedReceiptSchema()
 
 
@@ -25,10 +25,10 @@ def open_cors(response: Response, methods: str) -> Response:
 
 
 def published_keys() -> list[dict]:
-    documents = proofs.key_documents()
+    documents = key_documents()
     if not documents:  # first start: make the key now so there is one to publish
-        proofs.current_signer()
-        documents = proofs.key_documents()
+        checkpoints.current_signer()
+        documents = key_documents()
     return documents
 
 
@@ -49,10 +49,10 @@ def latest_checkpoint(site_key):
     from cmp_server.services.errors import NotFound
 
     site = sites.get_site(site_key)
-    checkpoints = proofs.site_checkpoints(site)
-    if not checkpoints:
+    stored = checkpoints.site_checkpoints(site)
+    if not stored:
         raise NotFound("This site's log has no checkpoint yet.")
-    latest = {k: v for k, v in checkpoints[-1].items() if k != "reason"}
+    latest = {k: v for k, v in stored[-1].items() if k != "reason"}
     cosigned = [
         c
         for c in witnesses.cosignatures(site, latest["size"])
@@ -66,7 +66,7 @@ def latest_checkpoint(site_key):
 def verify_receipt():
     body = parse_json_body()
     receipt_in.load(body)  # shape only: the signature is checked over `body` as sent
-    verdict = proofs.check_receipt(body)
+    verdict = verification.check_receipt(body)
     db.session.rollback()
     return open_cors(jsonify(verdict), "POST")
 

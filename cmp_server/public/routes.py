@@ -13,14 +13,23 @@ from cmp_server.http_headers import SECURITY_HEADERS
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
 from cmp_server.public.snippet_fast_path import answer_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
-from cmp_server.services import consents, device_secrets, lookup, sites, witnesses
+from cmp_server.services import (
+    client_config,
+    consents,
+    device_secrets,
+    lookup,
+    revisions,
+    sites,
+    visitor_texts,
+    witnesses,
+)
 from cmp_server.services.errors import (
     InvalidInput,
     NotFound,
     StorageUnavailable,
     UnsupportedMediaType,
 )
-from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet
+from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet, ui_chunk
 from cmp_server.visitor import country_from_request, sends_gpc, visitor_context
 
 bp = Blueprint("public", __name__)
@@ -54,13 +63,13 @@ def visitor_config(state: lookup.SiteState, country: str | None) -> tuple:
     """(cache key, builder, revision rules) of the client configuration for a visitor from
     `country`."""
     rules = lookup.revision_rules(state.id, state.published)
-    regime = sites.regime_for(rules.regimes, country)
+    regime = client_config.regime_for(rules.regimes, country)
     gpc = sends_gpc(request.headers.get("Sec-GPC"))
     api = api_base(state.site_key)
 
     def build():
-        revision = sites.get_revision(sites.get_site(state.site_key), state.published)
-        return sites.client_config(revision, state.site_key, regime, api, gpc)
+        revision = revisions.get_revision(sites.get_site(state.site_key), state.published)
+        return client_config.client_config(revision, state.site_key, regime, api, gpc)
 
     # The number, not only the hash: a revert publishes an older revision's hash under a new
     # number (and a new re-consent point), and must not be served the older rendering.
@@ -118,13 +127,23 @@ def script_error(message: str) -> Response:
     return Response(f"console.warn({text});", 404, mimetype="text/javascript")
 
 
-def bounded_snippet_config(key: tuple, build) -> dict:
+# Whether a snippet variant embeds the visitor texts (every language of the site): the full
+# snippet does, so the plain <script> tag paints its banner without another round trip; the
+# core does not, and its UI fetches the visitor's one language (GET /s/KEY/texts.REV.LANG.json).
+EMBEDS_TEXTS = {"full": True, "core": False}
+
+
+def bounded_snippet_config(key: tuple, build, texts: bool = True) -> dict:
     """The configuration of a snippet not rendered yet in this worker, read in a thread of its
     own: when the database hangs, a visitor's page gets a 503 within ACCORD_DB_WAIT_SECONDS
     and the threads serving kept snippets are not held."""
     wait = current_app.config["ACCORD_DB_WAIT_SECONDS"]
     try:
-        return read_within(("snippet", key), lambda: sites.snippet_config(build()), wait)
+        return read_within(
+            ("snippet", key, texts),
+            lambda: client_config.snippet_config(build(), texts=texts),
+            wait,
+        )
     except TimeoutError:
         raise StorageUnavailable("The database did not answer in time.") from None
 
@@ -132,6 +151,58 @@ def bounded_snippet_config(key: tuple, build) -> dict:
 @bp.get("/s/<site_key>.js")
 @limiter.exempt  # served from memory on every page view, usually through a CDN
 def snippet(site_key):
+    return snippet_response(site_key, "full")
+
+
+@bp.get("/s/<site_key>.core.js")
+@limiter.exempt
+def snippet_core(site_key):
+    """The snippet without its banner UI, which it fetches when needed: what the inline stub
+    loads for a visitor who has already decided."""
+    return snippet_response(site_key, "core")
+
+
+UI_HEADERS = (("Vary", "Accept-Encoding"), ("Cache-Control", "public, max-age=31536000, immutable"))
+
+
+JSON_TYPE = "application/json; charset=utf-8"
+TEXTS_HEADERS = (
+    ("Vary", "Accept-Encoding"),
+    ("Cache-Control", "public, max-age=31536000, immutable"),
+    ("Access-Control-Allow-Origin", "*"),  # public texts, fetched from the site's pages
+)
+
+
+@bp.get("/s/<site_key>/texts.<int:revision>.<lang>.json")
+@limiter.exempt
+def snippet_texts(site_key, revision, lang):
+    """What a visitor reads in one language (services/visitor_texts.py), fetched by the banner
+    UI: a revision never changes, so cached for a year, immutable."""
+    rendered = visitor_texts.render_payload(site_key, revision, lang)
+    status, headers, body = SnippetAnswer(rendered, TEXTS_HEADERS, 0.0).respond(
+        request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
+    )
+    headers = [("Content-Type", JSON_TYPE) if h[0] == "Content-Type" else h for h in headers]
+    return Response(body, status, [("ETag", quote_etag(rendered.etag)), *headers])
+
+
+@bp.get("/s/ui.<digest>.js")
+@limiter.exempt
+def snippet_ui(digest):
+    """The banner UI chunk the core snippet fetches; its name holds its hash, so it never
+    changes: cached for a year, immutable."""
+    name, rendered = ui_chunk()
+    if f"ui.{digest}.js" != name:
+        return script_error(f"ui.{digest}.js is not this server's build; reload the page.")
+    status, headers, body = SnippetAnswer(rendered, UI_HEADERS, 0.0).respond(
+        request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
+    )
+    return Response(body, status, [("ETag", quote_etag(rendered.etag)), *headers])
+
+
+def snippet_response(site_key: str, variant: str) -> Response:
+    """GET /s/KEY.js or /s/KEY.core.js: rendered once per revision and visitor variant, kept
+    for the fast path under the path's stem."""
     try:
         state = lookup.site_state(site_key, stale_if_unavailable=True)
     except NotFound:
@@ -140,7 +211,8 @@ def snippet(site_key):
         return script_error(f"site {site_key} has nothing published yet.")
     country = country_from_request()
     key, build, rules = visitor_config(state, country)
-    rendered = render_snippet(key, lambda: bounded_snippet_config(key, build))
+    texts = EMBEDS_TEXTS.get(variant, True)
+    rendered = render_snippet(key, lambda: bounded_snippet_config(key, build, texts), variant)
     cache_control, vary = cache_policy(rules)
     headers = (
         ("ETag", quote_etag(rendered.etag)),
@@ -149,7 +221,8 @@ def snippet(site_key):
         *SECURITY_HEADERS,  # the fast path replays these without Flask's hooks
     )
     answer = SnippetAnswer(rendered, headers, state.fresh_until)
-    remember_answer(answer_key(request.environ, site_key, country), answer)
+    stem = site_key if variant == "full" else f"{site_key}.{variant}"
+    remember_answer(answer_key(request.environ, stem, country), answer)
     status, headers, body = answer.respond(
         request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
     )
@@ -190,6 +263,8 @@ def _consent_rate_limit():
 @bp.post("/api/v1/sites/<site_key>/consents", provide_automatic_options=False)
 @limiter.limit(_consent_rate_limit)
 def record_consent(site_key):
+    """Ordinary consents are answered before Flask (public/consent_fast_path.py), with the
+    same services and the same answer; this route answers the rest, and words every error."""
     state = lookup.site_state(site_key)
     origin = check_origin(state.origins)
     data = consent_in.load(parse_json_body())

@@ -11,7 +11,9 @@ from http import HTTPStatus
 
 from flask import Flask
 
-from cmp_server.services.snippet import kept_answer
+from cmp_server.geo import geoip_of
+from cmp_server.logs import REQUEST_ID_HEADER, request_id_for
+from cmp_server.services.snippet import cache_of, kept_answer
 from cmp_server.visitor import country_of, sends_gpc
 
 STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in (HTTPStatus.OK, HTTPStatus.NOT_MODIFIED)}
@@ -45,6 +47,8 @@ class SnippetFastPath:
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app = wsgi_app
         self.country_key = country_header_key(app)
+        self.cache = cache_of(app)
+        self.geoip = geoip_of(app)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -54,12 +58,13 @@ class SnippetFastPath:
             and environ.get("REQUEST_METHOD") == "GET"
         ):
             header = environ.get(self.country_key) if self.country_key else None
-            country = country_of(header, environ.get("REMOTE_ADDR"))
-            answer = kept_answer(answer_key(environ, path[3:-3], country))
+            country = country_of(header, environ.get("REMOTE_ADDR"), self.geoip)
+            answer = kept_answer(answer_key(environ, path[3:-3], country), self.cache)
             if answer is not None:
                 status, headers, body = answer.respond(
                     environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT_ENCODING", "")
                 )
-                start_response(STATUS_LINES[status], headers)
+                request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+                start_response(STATUS_LINES[status], [*headers, (REQUEST_ID_HEADER, request_id)])
                 return [body]
         return self.wsgi_app(environ, start_response)

@@ -35,11 +35,15 @@ SITE_KEYS = fields.List(
 
 
 class PeriodQuerySchema(Schema):
+    """The `since` and `until` days of a statistics query (default: the last 30 days)."""
+
     since = fields.Date(load_default=None, metadata={"description": "first day (inclusive)"})
     until = fields.Date(load_default=None, metadata={"description": "last day (inclusive)"})
 
 
 class ConsentQuerySchema(Schema):
+    """A search of consent records: by consent ID, device ID or period, one page at a time."""
+
     consent_id = fields.UUID(load_default=None)
     device_id = fields.UUID(load_default=None)
     since = UtcDateTime(load_default=None, metadata={"description": "received at or after"})
@@ -49,12 +53,16 @@ class ConsentQuerySchema(Schema):
 
 
 class ExportQuerySchema(Schema):
+    """An export of consent records: its format (csv, ndjson) and period."""
+
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "ndjson"]))
     since = UtcDateTime(load_default=None)
     until = UtcDateTime(load_default=None)
 
 
 class AuditQuerySchema(Schema):
+    """A search of the audit log (actor, action, site, period), as a JSON page or CSV."""
+
     actor = Line(load_default=None, validate=validate.Length(max=320))
     action = Line(load_default=None, validate=validate.Length(max=64))
     site = Line(load_default=None, validate=validate.Length(max=32))
@@ -65,6 +73,8 @@ class AuditQuerySchema(Schema):
 
 
 class PublishInSchema(Schema):
+    """A publish request: whether visitors must decide again (null: only when required)."""
+
     requires_reconsent = fields.Boolean(
         load_default=None,
         allow_none=True,
@@ -73,11 +83,15 @@ class PublishInSchema(Schema):
 
 
 class RetentionSchema(Schema):
+    """A site's proof retention in days and its legal hold."""
+
     retention_days = fields.Integer(strict=True, required=True, validate=validate.Range(1, 36500))
     legal_hold = fields.Boolean(load_default=False)
 
 
 class RevisionSchema(Schema):
+    """A published revision: number, hash, re-consent decision and who published it."""
+
     number = fields.Integer()
     config_hash = fields.String()
     requires_reconsent = fields.Boolean()
@@ -87,12 +101,16 @@ class RevisionSchema(Schema):
 
 
 class ProblemSchema(Schema):
+    """One compliance problem that blocks publishing, with the rule and its source."""
+
     code = fields.String()
     message = fields.String()
     source = fields.String()
 
 
 class ChangeSchema(Schema):
+    """One difference between the draft and the published revision."""
+
     path = fields.String()
     kind = fields.String(validate=validate.OneOf(["added", "removed", "changed"]))
     before = fields.String(allow_none=True)
@@ -100,6 +118,8 @@ class ChangeSchema(Schema):
 
 
 class PublishPreviewSchema(Schema):
+    """What a publish would do: the changes, re-consent reasons and blocking problems."""
+
     published_revision = fields.Integer(allow_none=True)
     next_revision = fields.Integer()
     requires_reconsent = fields.Boolean()
@@ -110,6 +130,8 @@ class PublishPreviewSchema(Schema):
 
 
 class StatsSchema(Schema):
+    """A site's consent figures for a period (the dashboard's numbers)."""
+
     since = fields.Date()
     until = fields.Date()
     total = fields.Integer()
@@ -128,12 +150,16 @@ class ConsentRecordOutSchema(ExportRecordSchema):
 
 
 class ConsentPageSchema(Schema):
+    """One page of consent records, and whether there is another."""
+
     page = fields.Integer()
     has_next = fields.Boolean()
     records = fields.List(fields.Nested(ConsentRecordOutSchema))
 
 
 class AuditEventSchema(Schema):
+    """One audit event: who did what to which site, when, through which channel."""
+
     at = fields.String()
     actor = fields.String()
     via = fields.String()
@@ -145,12 +171,16 @@ class AuditEventSchema(Schema):
 
 
 class AuditPageSchema(Schema):
+    """One page of audit events, and whether there is another."""
+
     page = fields.Integer()
     has_next = fields.Boolean()
     events = fields.List(fields.Nested(AuditEventSchema))
 
 
 class UserSchema(Schema):
+    """A staff account as the API shows it (never its password hash)."""
+
     id = fields.Integer()
     email = fields.String()
     role = fields.String()
@@ -161,6 +191,8 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
+    """A new staff account: email, role, password and optional site limit."""
+
     email = Line(required=True, validate=validate.Length(3, 320))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = fields.String(required=True, load_only=True, validate=validate.Length(12, 1000))
@@ -170,6 +202,8 @@ class UserCreateSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
+    """A change to a staff account: role, site limit, active flag or a new password."""
+
     role = fields.String(validate=validate.OneOf(ROLES))
     site_keys = fields.List(Line(validate=validate.Length(1, 32)), allow_none=True)
     active = fields.Boolean()
@@ -177,6 +211,8 @@ class UserUpdateSchema(Schema):
 
 
 class TokenSchema(Schema):
+    """An API token as listed: its prefix, owner and dates (never the secret)."""
+
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
@@ -191,6 +227,8 @@ class TokenSchema(Schema):
 
 
 class TokenCreateSchema(Schema):
+    """A new API token's name and lifetime in days."""
+
     name = Line(load_default="", validate=validate.Length(0, 100))
     expires_in_days = fields.Integer(
         load_default=tokens.DEFAULT_LIFETIME_DAYS,
@@ -201,4 +239,6 @@ class TokenCreateSchema(Schema):
 
 
 class TokenCreatedSchema(TokenSchema):
+    """A token just created, with its secret: shown in this answer only."""
+
     token = fields.String(metadata={"description": "the secret, shown only in this answer"})

@@ -13,6 +13,8 @@ MAX_POSITION = 2**63 - 1  # positions are 64-bit integer columns
 
 
 class SignedReceiptSchema(Schema):
+    """A visitor's signed receipt, sent back to be checked against the published keys."""
+
     class Meta:
         unknown = INCLUDE
 

@@ -15,7 +15,13 @@ from marshmallow import (
 
 from cmp_server.schemas.text import Line, Text, check_line
 from cmp_server.services.texts import TEXT_KEYS
-from cmp_server.vocabulary import CONSENT_MODE_SIGNALS, LOOK_POSITIONS, REGIMES, TRACKER_KINDS
+from cmp_server.vocabulary import (
+    CONSENT_MODE_SIGNALS,
+    LOOK_POSITIONS,
+    REGIMES,
+    TRACKER_KINDS,
+    VISITOR_OPTION_DEFAULTS,
+)
 
 # marshmallow's Regexp uses re.match: `\Z` ends the match at the end of the text (`$` would
 # also match before a trailing newline, so "#ffffff\n" would pass as a colour).
@@ -79,30 +85,78 @@ def check_origin_list(origins: list[str]) -> None:
 
 
 class HttpUrl(fields.Url):
+    """An http(s) URL (no javascript:, data: or other schemes)."""
+
     def __init__(self, **kwargs):
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
 
 
 class LabelSchema(Schema):
+    """A category's title and description in one language."""
+
     title = Line(required=True, validate=validate.Length(1, 200))
     description = Text(load_default="", validate=validate.Length(0, 5000))
 
 
+class Translated(fields.Field):
+    """A text the visitor reads, per language: `{"en": "Counts visits", "fr": "…"}`. A plain
+    string (the format before translations) is the default language's text:
+    `SiteConfigSchema` turns it into `{default_language: text}`. Empty texts are dropped."""
+
+    def __init__(self, text: fields.Field, **kwargs):
+        metadata = {
+            "description": "a text, or an object of texts by language tag",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "object", "additionalProperties": {"type": "string"}},
+            ],
+        }
+        super().__init__(metadata=metadata, **kwargs)
+        self.text = text
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            return self.text.deserialize(value)
+        if not isinstance(value, dict):
+            raise ValidationError('give a text, or an object of texts by language like {"en": …}')
+        errors, texts = {}, {}
+        for lang, text in value.items():
+            try:
+                if not isinstance(lang, str) or not LANGUAGE.match(lang):
+                    raise ValidationError("not a language tag like en or fr")
+                texts[lang] = self.text.deserialize(text)
+            except ValidationError as exc:
+                errors[lang] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return {lang: text for lang, text in texts.items() if text}
+
+
+def per_language(value: str | dict, language: str) -> dict:
+    """A `Translated` value as texts by language (a plain string is `language`'s)."""
+    if isinstance(value, dict):
+        return value
+    return {language: value} if value else {}
+
+
 class TrackerSchema(Schema):
     """A cookie, beacon, fingerprinting script or storage item. `cookies` names the cookies
-    (or, for kind storage, the storage keys) to delete on refusal; `name*` is a prefix."""
+    (or, for kind storage, the storage keys) to delete on refusal; `name*` is a prefix.
+    `purpose` and `duration` are shown to visitors, so they are translated (`Translated`)."""
 
     name = Line(required=True, validate=validate.Length(1, 200))
     provider = Line(required=True, validate=validate.Length(1, 200))
     kind = fields.String(required=True, validate=validate.OneOf(TRACKER_KINDS))
-    purpose = Text(load_default="", validate=validate.Length(0, 2000))
-    duration = Line(load_default="", validate=validate.Length(0, 100))
+    purpose = Translated(Text(validate=validate.Length(0, 2000)), load_default=dict)
+    duration = Translated(Line(validate=validate.Length(0, 100)), load_default=dict)
     cookies = fields.List(Line(validate=validate.Length(1, 200)), load_default=list)
     domains = fields.List(Line(validate=validate.Length(1, 253)), load_default=list)
     privacy_policy_url = HttpUrl(load_default=None, allow_none=True)
 
 
 class CategorySchema(Schema):
+    """A purpose: key, whether it is strictly necessary, GPC and Consent Mode, labels, trackers."""
+
     key = fields.String(
         required=True,
         validate=validate.Regexp(
@@ -129,6 +183,8 @@ class CategorySchema(Schema):
 
 
 class ColorsSchema(Schema):
+    """The banner's colours, as #rrggbb."""
+
     background = fields.String(validate=validate.Regexp(COLOR))
     text = fields.String(validate=validate.Regexp(COLOR))
     accept_background = fields.String(validate=validate.Regexp(COLOR))
@@ -139,6 +195,8 @@ class ColorsSchema(Schema):
 
 
 class LookSchema(Schema):
+    """The banner's position and colours."""
+
     position = fields.String(validate=validate.OneOf(LOOK_POSITIONS))
     colors = fields.Nested(ColorsSchema)
 
@@ -164,6 +222,17 @@ class SiteConfigSchema(Schema):
     retention_days = fields.Integer(
         strict=True, load_default=5 * 365, validate=validate.Range(1, 36500)
     )
+    # After a refusal or a closed banner, the banner does not ask again for this long
+    # (unless a revision requires re-consent).
+    refusal_interval_days = fields.Integer(
+        strict=True,
+        load_default=VISITOR_OPTION_DEFAULTS["refusal_interval_days"],
+        validate=validate.Range(1, 3650),
+    )
+    # Reload the page after a decision that takes away a category whose code ran in it.
+    reload_on_withdraw = fields.Boolean(load_default=VISITOR_OPTION_DEFAULTS["reload_on_withdraw"])
+    # A floating "privacy settings" button once the banner is gone.
+    floating_button = fields.Boolean(load_default=VISITOR_OPTION_DEFAULTS["floating_button"])
     regimes = fields.Dict(
         keys=fields.String(
             validate=validate.Regexp(REGIME_KEY, error="use default, EEA or a country code like US")
@@ -213,6 +282,10 @@ class SiteConfigSchema(Schema):
         data["origins"] = sorted({normalise_origin(o) for o in data["origins"]})
         if data.get("default_language") is None:
             data["default_language"] = data["languages"][0]
+        for category in data["categories"]:
+            for tracker in category["trackers"]:
+                for field in ("purpose", "duration"):
+                    tracker[field] = per_language(tracker[field], data["default_language"])
         return data
 
 
@@ -231,6 +304,8 @@ class SiteCreateSchema(Schema):
 
 
 class SiteSummarySchema(Schema):
+    """A site as listed by the admin API: key, name, origins, published revision."""
+
     site_key = fields.String()
     name = fields.String()
     origins = fields.List(fields.String())

@@ -7,7 +7,6 @@ Every door to a device's records checks its secret first (services/device_secret
 """
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,25 +16,13 @@ from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
 from cmp_server.models.types import utcnow
 from cmp_server.proof.canonical import fast_canonical_bytes
-from cmp_server.proof.log import PERSONAL_FIELDS
 from cmp_server.services import device_secrets
+from cmp_server.services.client_config import regime_for
 from cmp_server.services.errors import Conflict, InvalidInput
 from cmp_server.services.lookup import RevisionRules, SiteState, revision_rules
-from cmp_server.services.sites import regime_for
+from cmp_server.services.retention import erase_records, lock_log
+from cmp_server.services.sealing import PendingConsent
 from cmp_server.visitor import VisitorContext
-
-
-@dataclass(slots=True)
-class PendingConsent:
-    """A valid decision, ready to be sealed: every column but its place in the log."""
-
-    site_id: int
-    site_key: str
-    row: dict
-    body_hash: str
-    tallies: list  # (dimension, value) pairs counted on the decision's day
-    secret_hash: str | None = None  # of the device secret the decision presented
-    authorise: bool = False  # the writer checks (or binds) the device's secret
 
 
 def strip_query(url: str | None) -> str | None:
@@ -62,7 +49,7 @@ def check_choices(rules: RevisionRules, action: str, choices: dict) -> None:
         optional = keys - rules.required
         if action == "accept_all" and not all(choices[k] for k in optional):
             problems.append("accept_all grants every category")
-        if action in ("reject_all", "withdraw") and any(choices[k] for k in optional):
+        if action in ("reject_all", "withdraw", "close") and any(choices[k] for k in optional):
             problems.append(f"{action} grants only the strictly necessary categories")
         if action == "gpc" and any(choices[k] for k in rules.honor_gpc & optional):
             problems.append("gpc refuses every category that honours Global Privacy Control")
@@ -79,6 +66,11 @@ def body_hash(data: dict) -> str:
     body = {**data, "client_ts": data["client_ts"].isoformat() if data["client_ts"] else None}
     body.pop("device_secret", None)
     return hashlib.sha256(fast_canonical_bytes(body)).hexdigest()
+
+
+def consented_kinds(rules, granted: list[str]) -> set[str]:
+    """The tracker kinds allowed by the categories granted that are not strictly necessary."""
+    return set().union(*(rules.kinds[k] for k in granted if k not in rules.required))
 
 
 def prepare_consent(
@@ -133,7 +125,9 @@ def prepare_consent(
         ("browser", (visitor.browser or "unknown")[:100]),
         ("gpc", "yes" if gpc else "no"),
         *(("granted", k) for k in granted),
-        *(("kind", k) for k in allowed_kinds),
+        # The dashboard's rate per tracker kind counts only what needed consent: a strictly
+        # necessary cookie is allowed in every decision and would read as a 100 % rate.
+        *(("kind", k) for k in consented_kinds(rules, granted)),
     ]
     secret = device_secrets.secret_hash(data.get("device_secret"))
     return PendingConsent(site.id, site.site_key, row, body_hash(data), tallies, secret)
@@ -171,11 +165,6 @@ def device_history(site_id: int, device_id: str, secret: str | None) -> list[Con
     )
 
 
-# Erasure clears every personal field that is hashed (PERSONAL_FIELDS), the salt that hides
-# them, and the body hash kept for idempotency; personal_digest stays so the chain verifies.
-ERASED_COLUMNS = (*PERSONAL_FIELDS, "salt", "body_hash")
-
-
 def erase_device(
     site_id: int, device_id: str, secret: str | None, now: datetime | None = None
 ) -> int:
@@ -184,8 +173,6 @@ def erase_device(
     itself appended to the log (services/retention.py). The device's secret is unbound too:
     its ID is personal data, and the device may start afresh. Returns how many records were
     erased."""
-    from cmp_server.services.retention import erase_records, lock_log
-
     # The log lock first (the one sealing binds secrets under): no secret can be bound to
     # this device between the check and the erasure.
     lock_log(db.session.connection(), site_id)

@@ -4,9 +4,12 @@ DEMO_SITE_NAME = "Accord demo"
 
 
 LOCAL_ORIGINS = ["http://127.0.0.1:5000", "http://localhost:5000"]
+# Tracker texts are per language, like every text the visitor reads.
+MONTHS_13 = {"en": "13 months", "fr": "13 mois"}
 
 
 def demo_site_config(origins: list[str] | None = None) -> dict:
+    """The configuration document of the demo site: trackers of every kind, two languages."""
     return {
         "name": DEMO_SITE_NAME,
         "origins": LOCAL_ORIGINS if origins is None else origins,
@@ -38,8 +41,8 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                         "name": "session",
                         "provider": "Accord demo",
                         "kind": "cookie",
-                        "purpose": "Keeps your session",
-                        "duration": "session",
+                        "purpose": {"en": "Keeps your session", "fr": "Maintient votre session"},
+                        "duration": {"en": "session", "fr": "session"},
                         "cookies": ["demo_session"],
                         "domains": [],
                     }
@@ -65,8 +68,8 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                         "name": "Demo analytics",
                         "provider": "Accord demo",
                         "kind": "cookie",
-                        "purpose": "Counts visits",
-                        "duration": "13 months",
+                        "purpose": {"en": "Counts visits", "fr": "Compte les visites"},
+                        "duration": dict(MONTHS_13),
                         "cookies": ["demo_analytics", "_demo_ga*"],
                         "domains": [],
                     },
@@ -74,8 +77,11 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                         "name": "Visit counter",
                         "provider": "Accord demo",
                         "kind": "storage",
-                        "purpose": "Remembers how many pages you saw",
-                        "duration": "13 months",
+                        "purpose": {
+                            "en": "Remembers how many pages you saw",
+                            "fr": "Retient combien de pages vous avez vues",
+                        },
+                        "duration": dict(MONTHS_13),
                         "cookies": ["demo_visits"],
                         "domains": [],
                     },
@@ -103,8 +109,11 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                         "name": "Ad pixel",
                         "provider": "Demo Ads",
                         "kind": "beacon",
-                        "purpose": "Counts ad conversions",
-                        "duration": "13 months",
+                        "purpose": {
+                            "en": "Counts ad conversions",
+                            "fr": "Compte les conversions publicitaires",
+                        },
+                        "duration": dict(MONTHS_13),
                         "cookies": [],
                         "domains": ["ads.demo.invalid"],
                     },
@@ -112,8 +121,11 @@ def demo_site_config(origins: list[str] | None = None) -> dict:
                         "name": "Device fingerprint",
                         "provider": "Demo Ads",
                         "kind": "fingerprinting",
-                        "purpose": "Recognises your device across sites",
-                        "duration": "13 months",
+                        "purpose": {
+                            "en": "Recognises your device across sites",
+                            "fr": "Reconnaît votre appareil d'un site à l'autre",
+                        },
+                        "duration": dict(MONTHS_13),
                         "cookies": [],
                         "domains": [],
                     },

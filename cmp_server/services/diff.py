@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Change:
+    """One difference between two snapshots: where, what it was and what it becomes."""
+
     path: str
     kind: str  # added, removed, changed
     before: str | None
@@ -27,6 +29,7 @@ def _show(value) -> str:
 
 
 def flatten(snapshot: dict | None) -> dict[str, str]:
+    """A snapshot as {readable path: value}, so two snapshots compare key by key."""
     if not snapshot:
         return {}
     flat = {}
@@ -68,3 +71,26 @@ def diff_snapshots(old: dict | None, new: dict) -> list[Change]:
         elif before[path] != after[path]:
             changes.append(Change(path, "changed", before[path], after[path]))
     return changes
+
+
+AUDIT_MAX_CHANGES = 40
+AUDIT_MAX_CHARS = 500
+
+
+def audit_changes(changes: list[Change]) -> dict:
+    """A draft edit's changes for its audit event: at most 40, each value cut at 500
+    characters, and how many were left out (an audit row stays small)."""
+
+    def cut(value: str | None) -> str | None:
+        if value is None or len(value) <= AUDIT_MAX_CHARS:
+            return value
+        return value[: AUDIT_MAX_CHARS - 1] + "…"
+
+    kept = [
+        {"path": c.path, "kind": c.kind, "before": cut(c.before), "after": cut(c.after)}
+        for c in changes[:AUDIT_MAX_CHANGES]
+    ]
+    details: dict = {"changes": kept}
+    if len(changes) > AUDIT_MAX_CHANGES:
+        details["more_changes"] = len(changes) - AUDIT_MAX_CHANGES
+    return details

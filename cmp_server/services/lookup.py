@@ -4,7 +4,9 @@ Sites change rarely and revisions never, so the hot paths (snippet, consent POST
 from here instead of the database. A site's state is never served older than
 ACCORD_SITE_CACHE_SECONDS (counted from the start of the read that fetched it): that bounds how
 long any worker, on any host, serves a revision after the next one is published. Publishing in
-this process drops it at once (`forget_after_commit`).
+this process drops it at once: any transaction that changes a site, its draft or its revisions
+drops the site from this app's cache when it commits (`init_app` installs the session hook), so
+no caller has to remember to.
 
 Re-reads run in a thread of their own, waited for a bounded time (database.read_within): when
 the database hangs, a request gets StorageUnavailable (503) within ACCORD_DB_WAIT_SECONDS,
@@ -16,20 +18,25 @@ served, since nothing can be published to a database that does not answer.
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeGuard
 
-from flask import current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from cmp_server.database import read_within
 from cmp_server.extensions import db
-from cmp_server.models import Revision, Site
+from cmp_server.models import Category, Revision, Site, Tracker
 from cmp_server.services.errors import NotFound, StorageUnavailable
+from cmp_server.services.snippet import forget_answers
 
 
 @dataclass(frozen=True, slots=True)
 class SiteState:
+    """What the public routes need of a site, cached: id, key, origins, published revision."""
+
     id: int
     site_key: str
     origins: tuple[str, ...]
@@ -52,12 +59,35 @@ class RevisionRules:
     default_language: str
 
 
-_lock = threading.Lock()
-_sites: dict[str, SiteState] = {}
-_rules: dict[tuple[int, int], RevisionRules] = {}
+@dataclass
+class SiteCache:
+    """One app's cached site states and revision rules (two apps in one process, as in tests,
+    must not serve each other's sites)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sites: dict[str, SiteState] = field(default_factory=dict)
+    rules: dict[tuple[int, int], RevisionRules] = field(default_factory=dict)
 
 
-def _fresh(state: SiteState | None) -> bool:
+EXTENSION = "accord_site_cache"
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its own cache, and forget sites when a transaction that changed them
+    commits (one hook for every door: console, API, CLI)."""
+    app.extensions[EXTENSION] = SiteCache()
+    if not event.contains(Session, "after_flush", _note_changed_sites):
+        event.listen(Session, "after_flush", _note_changed_sites)
+        event.listen(Session, "after_flush_postexec", _name_changed_sites)
+        event.listen(Session, "after_commit", _forget_changed_sites)
+        event.listen(Session, "after_rollback", _drop_changed_sites)
+
+
+def _cache() -> SiteCache:
+    return current_app.extensions[EXTENSION]
+
+
+def _fresh(state: SiteState | None) -> TypeGuard[SiteState]:
     return state is not None and time.monotonic() < state.fresh_until
 
 
@@ -70,7 +100,7 @@ def site_state(site_key: str, stale_if_unavailable: bool = False) -> SiteState:
     the database) and use its result. `stale_if_unavailable`: when that re-read does not
     answer in time, serve the last state read (see the module's docstring).
     """
-    cached = _sites.get(site_key)
+    cached = _cache().sites.get(site_key)
     if _fresh(cached):
         return cached
     fallback = cached if stale_if_unavailable else None
@@ -91,12 +121,12 @@ def site_state(site_key: str, stale_if_unavailable: bool = False) -> SiteState:
 def known_state(site_key: str) -> SiteState | None:
     """The state last read of a site, however old, or None: for what must not wait for the
     database (CORS headers on an error answer)."""
-    return _sites.get(site_key)
+    return _cache().sites.get(site_key)
 
 
 def _fresh_or_read(site_key: str) -> SiteState:
     """The state another thread's re-read stored since this one found it stale, else a read."""
-    cached = _sites.get(site_key)
+    cached = _cache().sites.get(site_key)
     return cached if _fresh(cached) else _read_site_state(site_key)
 
 
@@ -113,14 +143,16 @@ def _read_site_state(site_key: str) -> SiteState:
     )
     ttl = current_app.config.get("ACCORD_SITE_CACHE_SECONDS", 2.0)
     state = SiteState(site.id, site.site_key, tuple(site.origins), published, now + ttl)
-    with _lock:
-        _sites[site_key] = state
+    cache = _cache()
+    with cache.lock:
+        cache.sites[site_key] = state
     return state
 
 
 def revision_rules(site_id: int, number: int) -> RevisionRules | None:
     """The rules of revision `number` of a site (cached forever: revisions never change)."""
-    rules = _rules.get((site_id, number))
+    cache = _cache()
+    rules = cache.rules.get((site_id, number))
     if rules is not None:
         return rules
     revision = db.session.scalar(
@@ -129,12 +161,13 @@ def revision_rules(site_id: int, number: int) -> RevisionRules | None:
     if revision is None:
         return None
     rules = rules_from_revision(revision)
-    with _lock:
-        _rules[(site_id, number)] = rules
+    with cache.lock:
+        cache.rules[(site_id, number)] = rules
     return rules
 
 
 def rules_from_revision(revision: Revision) -> RevisionRules:
+    """The consent rules of a revision, from its canonical JSON."""
     config = json.loads(revision.canonical_json)
     categories = config["categories"]
     return RevisionRules(
@@ -151,20 +184,61 @@ def rules_from_revision(revision: Revision) -> RevisionRules:
 
 
 def forget_site(site_key: str | None = None) -> None:
-    """Drop cached site state and snippet answers (one site, or all): call after changing a
-    site."""
-    from cmp_server.services.snippet import forget_answers
-
-    with _lock:
+    """Drop this app's cached site state and snippet answers (one site, or all). Changes made
+    through the session are forgotten on commit by themselves; this is for the rest (tests,
+    benchmarks). Outside an app context there is nothing to forget."""
+    if not has_app_context() or EXTENSION not in current_app.extensions:
+        return
+    cache = _cache()
+    with cache.lock:
         if site_key is None:
-            _sites.clear()
-            _rules.clear()
+            cache.sites.clear()
+            cache.rules.clear()
         else:
-            _sites.pop(site_key, None)
+            cache.sites.pop(site_key, None)
     forget_answers(site_key)
 
 
-def forget_after_commit(site_key: str) -> None:
-    """Forget the site in this process once the current transaction commits. Forgetting it
-    before would let another thread cache the state the transaction is about to replace."""
-    event.listen(db.session(), "after_commit", lambda _session: forget_site(site_key), once=True)
+# The commit hook. A site is "changed" when the flush wrote the Site row, one of its
+# categories or trackers (the draft) or a revision. Its key is noted at flush (from the
+# identity map; a SELECT only for a site not loaded) and forgotten after the commit:
+# forgetting earlier would let another thread cache the state the transaction is about to
+# replace.
+CHANGED_IDS = "accord_changed_site_ids"
+CHANGED_KEYS = "accord_changed_site_keys"
+
+
+def _site_id_of(obj) -> int | None:
+    if isinstance(obj, Site):
+        return obj.id
+    if isinstance(obj, Category | Revision):
+        return obj.site_id
+    if isinstance(obj, Tracker):
+        category = obj.__dict__.get("category")  # loaded already, or not looked up
+        return category.site_id if category is not None else None
+    return None
+
+
+def _note_changed_sites(session: Session, _flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Site):
+            session.info.setdefault(CHANGED_KEYS, set()).add(obj.site_key)
+        elif (site_id := _site_id_of(obj)) is not None:
+            session.info.setdefault(CHANGED_IDS, set()).add(site_id)
+
+
+def _name_changed_sites(session: Session, _flush_context) -> None:
+    for site_id in session.info.pop(CHANGED_IDS, ()):
+        site = session.get(Site, site_id)
+        if site is not None:
+            session.info.setdefault(CHANGED_KEYS, set()).add(site.site_key)
+
+
+def _forget_changed_sites(session: Session) -> None:
+    for site_key in session.info.pop(CHANGED_KEYS, ()):
+        forget_site(site_key)
+
+
+def _drop_changed_sites(session: Session) -> None:
+    session.info.pop(CHANGED_IDS, None)
+    session.info.pop(CHANGED_KEYS, None)

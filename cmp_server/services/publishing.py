@@ -2,8 +2,9 @@
 
 `preview` shows what a publish would change and what blocks it; `publish` refuses a draft
 that breaks the compliance rules or that changes nothing, freezes it into a new revision,
-writes the audit event and drops this process's caches of the site once the transaction
-commits (other workers and hosts re-read it within ACCORD_SITE_CACHE_SECONDS). Like every
+writes the audit event; the transaction's commit drops this app's caches of the site
+(services/lookup.py), and other workers and hosts re-read it within
+ACCORD_SITE_CACHE_SECONDS. Like every
 service it flushes and lets its caller commit.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from cmp_server.models import Revision, Site
 from cmp_server.proof.canonical import canonical_json, sha256_hex
-from cmp_server.services import compliance, lookup, sites
+from cmp_server.services import compliance, revisions, screenshots
 from cmp_server.services.audit import Actor
 from cmp_server.services.diff import Change, diff_snapshots
 from cmp_server.services.errors import Conflict
@@ -20,6 +21,8 @@ from cmp_server.services.errors import Conflict
 
 @dataclass
 class PublishPreview:
+    """What publishing the draft now would do, and what stops it."""
+
     site: Site
     published: Revision | None
     snapshot: dict
@@ -45,23 +48,32 @@ class PublishPreview:
 
 def preview(site: Site) -> PublishPreview:
     """The draft's snapshot against the published revision, and what blocks publishing."""
-    snapshot = sites.revision_snapshot(site)
-    published = sites.published_revision(site)
+    snapshot = revisions.revision_snapshot(site)
+    published = revisions.published_revision(site)
     old = json.loads(published.canonical_json) if published else None
     return PublishPreview(
         site=site,
         published=published,
         snapshot=snapshot,
         changes=diff_snapshots(old, snapshot),
-        reconsent_reasons=sites.reconsent_reasons(old, snapshot),
+        reconsent_reasons=revisions.reconsent_reasons(old, snapshot),
         problems=compliance.check_config(snapshot),
+    )
+
+
+def draft_unchanged(site: Site) -> bool:
+    """Whether the draft is what visitors see already (so there is nothing to publish)."""
+    published = revisions.published_revision(site)
+    snapshot = revisions.revision_snapshot(site)
+    return published is not None and (
+        sha256_hex(canonical_json(snapshot).encode()) == published.config_hash
     )
 
 
 def ensure_changed(site: Site, snapshot: dict) -> None:
     """Refuse to publish what the visitor is already shown: a second revision with the same
     content would only move the re-consent point and the numbering."""
-    published = sites.published_revision(site)
+    published = revisions.published_revision(site)
     if published is not None and sha256_hex(canonical_json(snapshot).encode()) == (
         published.config_hash
     ):
@@ -75,12 +87,13 @@ def ensure_changed(site: Site, snapshot: dict) -> None:
 def publish(site: Site, requires_reconsent: bool | None, actor: Actor) -> Revision:
     """Publish the draft as the next revision, audited; InvalidInput (`not_compliant`, one
     problem per entry of `fields["compliance"]`) or Conflict (`nothing_to_publish`) else."""
-    snapshot = sites.revision_snapshot(site)
+    snapshot = revisions.revision_snapshot(site)
     compliance.ensure_publishable(snapshot)
     ensure_changed(site, snapshot)
-    revision = sites.publish_revision(
+    revision = revisions.publish_revision(
         site, requires_reconsent=requires_reconsent, published_by=actor.email
     )
+    screenshots.note_published(revision)  # drawn by a worker once this commits
     actor.record(
         "site.publish",
         site_key=site.site_key,
@@ -92,5 +105,4 @@ def publish(site: Site, requires_reconsent: bool | None, actor: Actor) -> Revisi
             "reasons": revision.reconsent_reasons,
         },
     )
-    lookup.forget_after_commit(site.site_key)
     return revision

@@ -28,8 +28,12 @@ from cmp_server.models import ConsentRecord, Site
 from cmp_server.models.types import utcnow
 from cmp_server.proof.log import GENESIS_HASH, PERSONAL_FIELDS, timestamp
 from cmp_server.services import device_secrets
-from cmp_server.services.consents import ERASED_COLUMNS, PendingConsent
-from cmp_server.services.sealing import lock_head, seal_batch
+from cmp_server.services.audit import Actor
+from cmp_server.services.sealing import PendingConsent, lock_head, seal_batch
+
+# Erasure clears every personal field that is hashed (PERSONAL_FIELDS), the salt that hides
+# them, and the body hash kept for idempotency; personal_digest stays so the chain verifies.
+ERASED_COLUMNS = (*PERSONAL_FIELDS, "salt", "body_hash")
 
 
 def lock_log(conn, site_id: int) -> tuple[int, str]:
@@ -85,16 +89,20 @@ def erase_records(site_id: int, device_id: str, now: datetime | None = None) -> 
 
 @dataclass
 class PurgeOutcome:
+    """What a purge did (or would do) to one site's log."""
+
     site_key: str
     deleted: int = 0
     through_position: int = 0
     held: bool = False
 
 
-def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -> PurgeOutcome:
-    """Delete the site's expired prefix of the log (see the module docstring). Flushes; the
-    caller commits."""
-    from cmp_server.services import proofs
+def purge_site(
+    site: Site, now: datetime | None = None, dry_run: bool = False, actor: Actor | None = None
+) -> PurgeOutcome:
+    """Delete the site's expired prefix of the log (see the module docstring), audited as
+    `consents.purge` by `actor` when records go. Flushes; the caller commits."""
+    from cmp_server.services import checkpoints
 
     outcome = PurgeOutcome(site.site_key)
     if site.legal_hold:
@@ -102,7 +110,7 @@ def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -
         return outcome
     now = now or utcnow()
     cutoff = now - timedelta(days=site.retention_days)
-    signer = None if dry_run else proofs.current_signer()  # before any write (SQLite)
+    signer = None if dry_run else checkpoints.current_signer()  # before any write (SQLite)
     conn = db.session.connection()
     if not dry_run:
         lock_log(conn, site.id)
@@ -116,7 +124,8 @@ def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -
             mine, or_(records.received_at >= cutoff, records.expires_at >= now)
         )
     )
-    last = conn.scalar(select(func.max(records.position)).where(mine))
+    # rows exist (`first` is not None), so neither is the largest position
+    last: int = conn.scalar(select(func.max(records.position)).where(mine))  # type: ignore[assignment]
     through = last if keep is None else keep - 1
     if through < first:
         return outcome
@@ -125,12 +134,12 @@ def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -
     if dry_run:
         return outcome
     head = conn.scalar(select(records.record_hash).where(mine, records.position == through))
-    proofs.store_checkpoint(conn, site.id, site.site_key, through, head, signer, "purge", now)
+    checkpoints.store_checkpoint(conn, site.id, site.site_key, through, head, signer, "purge", now)
     removed = mine, records.position <= through
     newest, lapsed = conn.execute(
         select(func.max(records.received_at), func.max(records.expires_at)).where(*removed)
     ).one()
-    proofs.store_purge_statement(
+    checkpoints.store_purge_statement(
         conn,
         site,
         signer,
@@ -146,17 +155,26 @@ def purge_site(site: Site, now: datetime | None = None, dry_run: bool = False) -
     device_secrets.forget_unrecorded(conn, site.id, cutoff)
     details = {f"through_{through}": True}
     append_entry(conn, site.id, "purge", "purge", details, now)
+    if actor is not None:
+        actor.record(
+            "consents.purge",
+            site.site_key,
+            details={"deleted": outcome.deleted, "through_position": through},
+        )
     return outcome
 
 
-def purge(site_key: str | None = None, dry_run: bool = False) -> list[PurgeOutcome]:
-    """Purge every site (or one); each site in its own transaction, committed here."""
+def purge(
+    site_key: str | None = None, dry_run: bool = False, actor: Actor | None = None
+) -> list[PurgeOutcome]:
+    """Purge every site (or one), audited by `actor`; each site in its own transaction,
+    committed here."""
     query = select(Site).order_by(Site.id)
     if site_key:
         query = query.where(Site.site_key == site_key)
     outcomes = []
     for site in db.session.scalars(query).all():
-        outcomes.append(purge_site(site, dry_run=dry_run))
+        outcomes.append(purge_site(site, dry_run=dry_run, actor=actor))
         if dry_run:
             db.session.rollback()
         else:

@@ -1,8 +1,8 @@
-"""Sealing consents into each site's log, many at a time (group commit).
+"""Sealing consents into each site's log, many in one transaction (`seal_batch`).
 
-Request threads hand a `PendingConsent` to the process's `GroupCommitter` and wait. Its writer
-thread takes everything queued, writes it in one transaction and only then answers each
-waiter, so throughput grows with concurrency while every 2xx still follows its commit.
+The committers (services/committers.py) call it: request threads hand a `PendingConsent` to
+the process's group committer, whose writer thread seals everything queued at once and only
+then answers each waiter.
 
 Inside the transaction, the first statement for a site updates its `log_heads` row: that takes
 the row lock on PostgreSQL and the write lock on SQLite, so concurrent writers (threads,
@@ -25,14 +25,9 @@ the lock (a transaction that has read cannot always start writing there).
 """
 
 import hmac
-import logging
-import os
-import queue
-import threading
-import time
 from collections import Counter
-from concurrent.futures import Future
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy import bindparam, func, select, update
@@ -40,7 +35,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
-from cmp_server.database import write_lock_for
 from cmp_server.models import ConsentRecord, ConsentTally, DeviceSecret, LogHead
 from cmp_server.proof.log import (
     PERSONAL_FIELDS,
@@ -50,14 +44,23 @@ from cmp_server.proof.log import (
     record_hash,
     timestamp,
 )
-from cmp_server.proof.receipts import sign_receipt
-from cmp_server.services.errors import StorageUnavailable
 
-log = logging.getLogger(__name__)
-MAX_BATCH = 256
 records = ConsentRecord.__table__
 tallies = ConsentTally.__table__
 device_secrets = DeviceSecret.__table__
+
+
+@dataclass(slots=True)
+class PendingConsent:
+    """A valid decision, ready to be sealed: every column but its place in the log."""
+
+    site_id: int
+    site_key: str
+    row: dict
+    body_hash: str | None
+    tallies: list  # (dimension, value) pairs counted on the decision's day
+    secret_hash: str | None = None  # of the device secret the decision presented
+    authorise: bool = False  # the writer checks (or binds) the device's secret
 
 
 def make_receipt(site_key: str, row: dict) -> dict:
@@ -207,7 +210,9 @@ def seal_batch(
     by_site: dict[int, list[int]] = {}
     for i, pending in enumerate(pendings):
         by_site.setdefault(pending.site_id, []).append(i)
-    new_rows, new_secrets, moves = [], [], []
+    new_rows: list = []
+    new_secrets: list = []
+    moves: list = []
     counts: Counter = Counter()
     groups = {s: [pendings[i] for i in indexes] for s, indexes in by_site.items()}
     early = not look_up and conn.dialect.name == "postgresql"  # see the module's docstring
@@ -289,152 +294,3 @@ def add_tallies(conn, counts: Counter) -> None:
             for (s, d, dim, v), n in sorted(counts.items())
         ],
     )
-
-
-class GroupCommitter:
-    """One writer thread per process; `submit` blocks until the consent's commit, or for
-    `timeout` seconds at most (then StorageUnavailable: the consent may still be committed
-    later, and the client's retry with the same body is then a replay, never a double)."""
-
-    def __init__(self, engine, timeout: float = 5.0):
-        self.engine = engine
-        self.timeout = timeout
-        self._busy_since = None  # time.monotonic() when the batch being written was taken
-        self.write_lock = write_lock_for(engine)
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._pid = None
-        self._start_lock = threading.Lock()
-        self._connection = None  # the writer thread's own, kept between batches
-        self.notary = None  # set by services.proofs.init_app: signs receipts, checkpoints
-
-    def _ensure_started(self):
-        if self._pid == os.getpid():
-            return
-        with self._start_lock:
-            if self._pid != os.getpid():  # first use, or first use after a fork
-                self._queue = queue.SimpleQueue()
-                threading.Thread(target=self._run, name="accord-group-commit", daemon=True).start()
-                self._pid = os.getpid()
-
-    def submit(self, pending) -> tuple[str, dict]:
-        self._ensure_started()
-        if self.stuck():
-            raise StorageUnavailable("The consent store is not answering; try again shortly.")
-        future: Future = Future()
-        self._queue.put((pending, future))
-        try:
-            return self.signed(future.result(timeout=self.timeout))
-        except TimeoutError:
-            raise StorageUnavailable("The consent store did not answer in time.") from None
-
-    def stuck(self) -> bool:
-        """Whether the writer has been on one batch for longer than a consent may wait: the
-        database hangs, so a new consent is refused at once instead of waiting in vain."""
-        busy_since = self._busy_since
-        return busy_since is not None and time.monotonic() - busy_since > self.timeout
-
-    def signed(self, result: tuple[str, dict]) -> tuple[str, dict]:
-        """(outcome, receipt) with the receipt signed, in the caller's thread: the writer
-        thread, which every consent of this process waits for, does not do it."""
-        outcome, receipt = result
-        signer = self.signer() if receipt is not None else None
-        return outcome, sign_receipt(receipt, signer) if signer is not None else receipt
-
-    def _run(self):
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._busy_since = time.monotonic()
-            try:
-                self.write(batch)
-            except BaseException:  # the writer thread must outlive any one batch
-                log.exception("consent batch of %d failed unexpectedly", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(StorageUnavailable("The consent store failed."))
-            finally:
-                self._busy_since = None
-
-    def signer(self):
-        """The current signing key, or None (receipts then go unsigned, and the reason is
-        logged: a key problem must not stop consents from being recorded)."""
-        if self.notary is None:
-            return None
-        try:
-            return self.notary.signer()
-        except Exception as exc:
-            log.error("receipts are not signed: %s", exc)
-            return None
-
-    def is_duplicate(self, exc: Exception) -> bool:
-        """Whether `exc` is the database refusing a row on a unique key (raised by the driver
-        when a psycopg pipeline ends, wrapped by SQLAlchemy otherwise)."""
-        return isinstance(getattr(exc, "orig", exc), self.engine.dialect.dbapi.IntegrityError)
-
-    @contextmanager
-    def transaction(self):
-        """A transaction on the writer's own connection, kept between batches: a batch costs
-        no pool checkout and no liveness ping. A connection found dead is replaced (see
-        `write`)."""
-        conn = self._connection
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._connection = self.engine.connect()
-        try:
-            with conn.begin():
-                yield conn
-        except BaseException:
-            # Also after a failed commit, which leaves SQLAlchemy's transaction set; a dead
-            # connection may refuse even this, and the first error is the one to report.
-            with suppress(DBAPIError):
-                conn.rollback()
-            raise
-
-    def close(self) -> None:
-        """Close the kept connection (the next batch opens another)."""
-        if self._connection is not None:
-            self._connection.close()
-
-    def write(self, batch, reconnected: bool = False, look_up: bool = False):
-        """Seal `batch` and answer its waiters. First optimistically (see the module's
-        docstring), then with the look-up of existing consent_ids, then consent by consent."""
-        signer = self.signer()  # before the batch's transaction: it may create the key
-        pendings = [p for p, _ in batch]
-        try:
-            with self.write_lock(), self.transaction() as conn:
-                results = seal_batch(
-                    conn, pendings, signer, self.notary, look_up=look_up, commit=True
-                )
-        except Exception as exc:  # every waiter learns the batch failed; none was committed
-            if isinstance(exc, DBAPIError) and exc.connection_invalidated and not reconnected:
-                return self.write(batch, True, look_up)  # the kept connection had died
-            if not look_up and self.is_duplicate(exc):  # a replay: seal again, looking up
-                return self.write(batch, reconnected, look_up=True)
-            if len(batch) > 1:  # one bad record must not fail the others: try each alone
-                for item in batch:
-                    self.write([item], reconnected=True, look_up=True)
-                return
-            log.warning("consent batch of %d failed: %s", len(batch), exc)
-            error = StorageUnavailable("The consent store is unavailable; try again shortly.")
-            for _, future in batch:
-                future.set_exception(error)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
-
-
-class DirectCommitter(GroupCommitter):
-    """Seals each consent in its own transaction, in the caller's thread (no batching)."""
-
-    @contextmanager
-    def transaction(self):
-        with self.engine.begin() as conn:  # callers are many threads: a pooled connection
-            yield conn
-
-    def submit(self, pending) -> tuple[str, dict]:
-        future: Future = Future()
-        self.write([(pending, future)])
-        return self.signed(future.result())

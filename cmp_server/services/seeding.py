@@ -9,11 +9,12 @@ bind one).
 import random
 import uuid
 from datetime import timedelta
+from typing import cast
 
 from cmp_server.extensions import db
 from cmp_server.models.types import utcnow
 from cmp_server.services.consents import prepare_consent
-from cmp_server.services.lookup import revision_rules, site_state
+from cmp_server.services.lookup import RevisionRules, revision_rules, site_state
 from cmp_server.services.sealing import seal_batch
 from cmp_server.visitor import VisitorContext
 
@@ -49,7 +50,7 @@ def seed_consents(site_key: str, count: int, days: int = 30, batch=5000, progres
     state = site_state(site_key)
     if state.published is None:
         raise ValueError(f"site {site_key} has nothing published")
-    rules = revision_rules(state.id, state.published)
+    rules = cast(RevisionRules, revision_rules(state.id, state.published))  # it is published
     start = utcnow() - timedelta(days=days)
     step = timedelta(days=days) / max(count, 1)
     languages = ["en", "fr"]

@@ -1,7 +1,8 @@
-"""Sites: create, import, export, publish revisions, and what a visitor is served.
+"""Sites and their draft: create, import, export, edit (audited), retention.
 
-The draft lives in Site/Category/Tracker rows; `publish_revision` freezes it into an immutable
-Revision whose canonical JSON and hash are the proof of what the visitor was shown.
+The draft lives in Site/Category/Tracker rows; services/revisions.py freezes it into an
+immutable Revision, services/publishing.py is the door every publish goes through, and
+services/client_config.py shapes a revision for the browser.
 
 Two settings of the configuration document are not part of the draft: `origins` (who may
 post consents from a browser) and `retention_days` (how long proofs are kept) apply at once,
@@ -10,35 +11,17 @@ audits each of them as its own event, and lets only the roles with the retention
 change retention.
 """
 
-import json
-
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cmp_server.extensions import db
-from cmp_server.models import Category, LogHead, Revision, Site, Tracker
-from cmp_server.proof.canonical import canonical_json, sha256_hex
+from cmp_server.models import Category, LogHead, Site, Tracker
 from cmp_server.proof.log import GENESIS_HASH
 from cmp_server.schemas.site import SiteCreateSchema, site_config_schema
 from cmp_server.services.audit import Actor
-from cmp_server.services.demo import demo_site_config  # noqa: F401 - re-exported
+from cmp_server.services.diff import audit_changes, diff_snapshots
 from cmp_server.services.errors import Forbidden, InvalidInput, NotFound
-from cmp_server.services.lookup import forget_after_commit
-from cmp_server.services.texts import texts_for
-from cmp_server.vocabulary import EEA_COUNTRIES
-
-DEFAULT_LOOK = {
-    "position": "bottom",
-    "colors": {
-        "background": "#ffffff",
-        "text": "#1f2933",
-        "accept_background": "#1d4ed8",
-        "accept_text": "#ffffff",
-        "reject_background": "#1d4ed8",
-        "reject_text": "#ffffff",
-        "link": "#1d4ed8",
-    },
-}
+from cmp_server.vocabulary import VISITOR_OPTION_DEFAULTS
 
 TRACKER_FIELDS = (
     "name",
@@ -53,10 +36,12 @@ TRACKER_FIELDS = (
 
 
 def validation_error(exc: ValidationError, what: str) -> InvalidInput:
+    """A schema's ValidationError as the API's 400, naming the fields."""
     return InvalidInput(f"The {what} is not valid: see fields.", fields=exc.messages_dict)
 
 
 def get_site(site_key: str) -> Site:
+    """The site with this key, or NotFound (`unknown_site`)."""
     site = db.session.scalar(select(Site).where(Site.site_key == site_key))
     if site is None:
         raise NotFound(f"No site has the key {site_key!r}.", code="unknown_site")
@@ -64,16 +49,18 @@ def get_site(site_key: str) -> Site:
 
 
 def list_sites() -> list[Site]:
+    """Every site, oldest first."""
     return list(db.session.scalars(select(Site).order_by(Site.id)))
 
 
-def create_site(name: str, origins: list[str] | None = None) -> Site:
-    """A new site with one strictly necessary category, ready to edit and publish."""
+def create_site(name: str, origins: list[str] | None = None, actor: Actor | None = None) -> Site:
+    """A new site with one strictly necessary category, ready to edit and publish; audited
+    as `site.create` by `actor` (the console, the API and the CLI give one)."""
     try:
         data = SiteCreateSchema().load({"name": name, "origins": origins or []})
     except ValidationError as exc:
         raise validation_error(exc, "site") from None
-    return import_site(
+    site = import_site(
         {
             "name": data["name"],
             "origins": data["origins"],
@@ -92,6 +79,9 @@ def create_site(name: str, origins: list[str] | None = None) -> Site:
             ],
         }
     )
+    if actor is not None:
+        actor.record("site.create", site_key=site.site_key, target=site.name)
+    return site
 
 
 def load_config(data: dict) -> dict:
@@ -129,6 +119,7 @@ def write_draft(site: Site, config: dict) -> None:
         "regimes",
         "texts",
         "look",
+        *VISITOR_OPTION_DEFAULTS,
     ):
         setattr(site, field, config[field])
     site.categories.clear()
@@ -168,8 +159,15 @@ def save_draft(site: Site, data: dict, actor: Actor, may_change_retention: bool,
             fields={"retention_days": [RETENTION_ONLY_ON_ITS_PAGE]},
             code="retention_forbidden",
         )
+    before = export_site(site)
     write_draft(site, config)
-    actor.record("site.draft.update", site_key=site.site_key, target=what)
+    changes = diff_snapshots(before, export_site(site))
+    actor.record(
+        "site.draft.update",
+        site_key=site.site_key,
+        target=what,
+        details=audit_changes(changes) if changes else None,
+    )
     if config["retention_days"] != site.retention_days:
         set_retention(site, config["retention_days"], site.legal_hold, actor)
     if config["origins"] != list(site.origins):
@@ -180,7 +178,6 @@ def save_draft(site: Site, data: dict, actor: Actor, may_change_retention: bool,
         )
         site.origins = config["origins"]
     db.session.flush()
-    forget_after_commit(site.site_key)
     return site
 
 
@@ -209,6 +206,7 @@ def export_site(site: Site) -> dict:
         "regimes": dict(site.regimes),
         "texts": {lang: dict(t) for lang, t in site.texts.items()},
         "look": dict(site.look),
+        **{option: getattr(site, option) for option in VISITOR_OPTION_DEFAULTS},
         "categories": [
             {
                 "key": c.key,
@@ -221,162 +219,3 @@ def export_site(site: Site) -> dict:
             for c in site.categories
         ],
     }
-
-
-def revision_snapshot(site: Site) -> dict:
-    """Everything the visitor is shown, with default texts and look filled in."""
-    config = export_site(site)
-    del config["origins"], config["retention_days"]
-    config["texts"] = {lang: texts_for(lang, site.texts.get(lang)) for lang in site.languages}
-    colors = {**DEFAULT_LOOK["colors"], **(site.look.get("colors") or {})}
-    config["look"] = {"position": site.look.get("position", "bottom"), "colors": colors}
-    return config
-
-
-def reconsent_reasons(old: dict | None, new: dict) -> list[str]:
-    """Why decisions taken on `old` do not cover `new`: a purpose or tracker added or widened."""
-    if old is None:
-        return ["first revision"]
-    reasons = []
-    old_categories = {c["key"]: c for c in old["categories"]}
-    for category in new["categories"]:
-        before = old_categories.get(category["key"])
-        if before is None:
-            if not category["required"]:
-                reasons.append(f"purpose {category['key']!r} added")
-            continue
-        if before["required"] and not category["required"]:
-            reasons.append(f"purpose {category['key']!r} is no longer strictly necessary")
-        if set(category["consent_mode"]) - set(before["consent_mode"]):
-            reasons.append(f"purpose {category['key']!r} grants more Consent Mode signals")
-        if category["required"]:
-            continue
-        old_trackers = {t["name"]: t for t in before["trackers"]}
-        for tracker in category["trackers"]:
-            was = old_trackers.get(tracker["name"])
-            if was is None:
-                reasons.append(f"tracker {tracker['name']!r} added to {category['key']!r}")
-            elif (
-                was["kind"] != tracker["kind"]
-                or set(tracker["cookies"]) - set(was["cookies"])
-                or set(tracker["domains"]) - set(was["domains"])
-                or was["purpose"] != tracker["purpose"]
-            ):
-                reasons.append(f"tracker {tracker['name']!r} in {category['key']!r} widened")
-    return reasons
-
-
-def published_revision(site: Site) -> Revision | None:
-    return db.session.scalar(
-        select(Revision).where(Revision.site_id == site.id).order_by(Revision.number.desc())
-    )
-
-
-def get_revision(site: Site, number: int) -> Revision:
-    revision = db.session.scalar(
-        select(Revision).where(Revision.site_id == site.id, Revision.number == number)
-    )
-    if revision is None:
-        raise NotFound(f"Site {site.site_key!r} has no revision {number}.", code="unknown_revision")
-    return revision
-
-
-def publish_revision(
-    site: Site, requires_reconsent: bool | None = None, published_by: str | None = None
-) -> Revision:
-    """Freeze the draft into revision N+1.
-
-    A revision that adds or widens a purpose or tracker always requires re-consent; for
-    anything else (a wording fix) the publisher decides, and the decision is recorded.
-    """
-    from cmp_server.services.snippet import snippet_build_hash
-
-    if not site.categories:
-        raise InvalidInput("Add at least one category before publishing.")
-    snapshot = revision_snapshot(site)
-    previous = published_revision(site)
-    old_snapshot = None
-    if previous is not None:
-        old_snapshot = json.loads(previous.canonical_json)
-    reasons = reconsent_reasons(old_snapshot, snapshot)
-    if reasons and requires_reconsent is False:
-        raise InvalidInput(
-            "This revision requires re-consent: " + "; ".join(reasons),
-            code="reconsent_required",
-        )
-    required = bool(reasons) if requires_reconsent is None else requires_reconsent
-    if previous is not None and not reasons and old_snapshot == snapshot:
-        reasons = ["no change"]
-    canonical = canonical_json(snapshot)
-    number = (previous.number if previous else 0) + 1
-    revision = Revision(
-        site_id=site.id,
-        number=number,
-        canonical_json=canonical,
-        config_hash=sha256_hex(canonical.encode()),
-        snippet_hash=snippet_build_hash(),
-        requires_reconsent=required,
-        reconsent_revision=number if required or previous is None else previous.reconsent_revision,
-        reconsent_reasons="; ".join(reasons),
-        published_by=published_by,
-    )
-    db.session.add(revision)
-    db.session.flush()
-    return revision
-
-
-def regime_for(regimes: dict, country: str | None) -> str:
-    """The regime for a visitor's country; an unknown country gets the strictest, opt_in."""
-    if not country:
-        return "opt_in"
-    if country in regimes:
-        return regimes[country]
-    if country in EEA_COUNTRIES and "EEA" in regimes:
-        return regimes["EEA"]
-    return regimes.get("default", "opt_in")
-
-
-def client_config(revision: Revision, site_key: str, regime: str, api: str, gpc: bool) -> dict:
-    """What the snippet and `GET /config` give the browser for one visitor."""
-    return {
-        "site_key": site_key,
-        "revision": revision.number,
-        "revision_hash": revision.config_hash,
-        "regime": regime,
-        "reconsent_revision": revision.reconsent_revision,
-        "consent_lifetime_days": json.loads(revision.canonical_json)["consent_lifetime_days"],
-        "gpc": gpc,
-        "api": api,
-        "config": json.loads(revision.canonical_json),
-    }
-
-
-# What the banner never reads: left out of the snippet, where every byte is paid on every
-# page view. `GET /config` keeps the whole document.
-SNIPPET_UNUSED = ("name", "regimes", "consent_lifetime_days")
-SNIPPET_UNUSED_CLIENT = ("revision_hash", "site_key")
-
-
-def snippet_config(client: dict) -> dict:
-    """The client configuration as embedded in the snippet: unused and empty values dropped
-    (false ones too: the snippet reads a missing flag as false)."""
-    config = {k: v for k, v in client["config"].items() if k not in SNIPPET_UNUSED}
-    config["categories"] = [
-        {
-            **{
-                k: v for k, v in category.items() if (v != [] and v is not False) or k == "trackers"
-            },
-            "trackers": [
-                {k: v for k, v in tracker.items() if v not in (None, [], "") and k != "domains"}
-                for tracker in category["trackers"]
-            ],
-        }
-        for category in config["categories"]
-    ]
-    snippet = {k: v for k, v in client.items() if k not in SNIPPET_UNUSED_CLIENT and v is not False}
-    snippet["config"] = config
-    return snippet
-
-
-def revision_count(site: Site) -> int:
-    return db.session.scalar(select(func.count()).where(Revision.site_id == site.id))

@@ -7,6 +7,7 @@ resetting its password ends its sessions and revokes its API tokens.
 """
 
 import re
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from cmp_server.extensions import db
 from cmp_server.models import User
 from cmp_server.services import staff_sessions, tokens
+from cmp_server.services.audit import Actor
 from cmp_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cmp_server.vocabulary import ROLES
 
@@ -25,10 +27,12 @@ hasher = PasswordHasher()  # argon2id with the library's current recommended par
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of a password."""
     return hasher.hash(password)
 
 
 def verify_password(user: User, password: str) -> bool:
+    """Whether `password` is the user's; rehashes it when the parameters are outdated."""
     try:
         hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -39,6 +43,7 @@ def verify_password(user: User, password: str) -> bool:
 
 
 def check_password_strength(password: str) -> None:
+    """InvalidInput unless the password is long enough."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
@@ -47,6 +52,7 @@ def check_password_strength(password: str) -> None:
 
 
 def find_user(email: str) -> User | None:
+    """The account with this email (case-insensitive), or None."""
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
@@ -64,6 +70,8 @@ def create_user(
     *,
     by: User | None = None,
 ) -> User:
+    """A new staff account (unaudited: staff and the CLI go through `add_user`). Only an
+    admin of every site, or the CLI (`by` None), creates one."""
     ensure_staff_manager(by)
     email = email.strip().lower()
     if not EMAIL.fullmatch(email):
@@ -81,14 +89,31 @@ def create_user(
     return user
 
 
+def add_user(
+    email: str,
+    role: str,
+    password: str,
+    site_keys: list[str] | None,
+    *,
+    by: User | None,
+    actor: Actor,
+) -> User:
+    """`create_user`, audited as `user.create` by `actor` (the console, the API, the CLI)."""
+    user = create_user(email, role, password, site_keys, by=by)
+    actor.record("user.create", target=user.email, details={"role": role, "site_keys": site_keys})
+    return user
+
+
 # --- Console and admin API: listing, editing, passwords ------------------------------------
 
 
 def list_users() -> list[User]:
+    """Every staff account, by email."""
     return list(db.session.scalars(select(User).order_by(User.email)))
 
 
 def get_user(user_id: int) -> User:
+    """The account with this id, or NotFound (`unknown_user`)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"No staff account has the id {user_id}.", code="unknown_user")
@@ -112,7 +137,7 @@ def check_own_account(user: User, by: User | None, role, site_keys, active) -> N
 def update_user(
     user: User,
     role: str | None = None,
-    site_keys: list[str] | None | bool = False,
+    site_keys: list[str] | None | Literal[False] = False,
     active: bool | None = None,
     *,
     by: User | None = None,
@@ -125,7 +150,7 @@ def update_user(
     if site_keys is not False and site_keys is not None:
         site_keys = sorted(set(site_keys))
     check_own_account(user, by, role, site_keys, active)
-    changes = {}
+    changes: dict = {}
     if role is not None and role != user.role:
         if role not in ROLES:
             raise InvalidInput(
@@ -145,6 +170,27 @@ def update_user(
     return changes
 
 
+def edit_user(
+    user: User,
+    role: str | None,
+    site_keys: list[str] | None | Literal[False],
+    active: bool | None,
+    new_password: str | None,
+    *,
+    by: User | None,
+    actor: Actor,
+) -> dict:
+    """One edit of an account as the console and the API make it: `update_user`, then a
+    password reset when `new_password` is given, audited together as `user.update`."""
+    changes = update_user(user, role, site_keys, active, by=by)
+    if new_password is not None:
+        revoked = reset_password(user, new_password, by=by)
+        changes["password"] = "reset"  # noqa: S105 - a note, not a secret
+        changes["tokens_revoked"] = changes.get("tokens_revoked", 0) + revoked
+    actor.record("user.update", target=user.email, details=changes)
+    return changes
+
+
 def cut_off(user: User) -> int:
     """End every session of `user` and revoke every token; how many tokens were live."""
     staff_sessions.end_user_sessions(user)
@@ -152,6 +198,7 @@ def cut_off(user: User) -> int:
 
 
 def set_password(user: User, new_password: str) -> None:
+    """Set a user's password, checked for strength (sessions and tokens are the caller's)."""
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     db.session.flush()
@@ -168,6 +215,21 @@ def reset_password(user: User, new_password: str, *, by: User | None = None) -> 
         )
     set_password(user, new_password)
     return cut_off(user)
+
+
+def recover_password(user: User, new_password: str, actor: Actor) -> int:
+    """The operator sets a new password for an account whose password is lost (`accord user
+    set-password`): every session of the account ends, its API tokens stay (they were not
+    made with the lost password; revoke them apart if it leaked). Audited. Returns how many
+    sessions ended."""
+    set_password(user, new_password)
+    ended = staff_sessions.end_user_sessions(user)
+    actor.record(
+        "user.password",
+        target=user.email,
+        details={"set_by": "operator", "sessions_ended": ended},
+    )
+    return ended
 
 
 def change_password(

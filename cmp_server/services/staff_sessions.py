@@ -67,6 +67,6 @@ def end_user_sessions(user: User, keep: str | None = None) -> int:
     query = delete(StaffSession).where(StaffSession.user_id == user.id)
     if keep:
         query = query.where(StaffSession.session_hash != _hash(keep))
-    count = db.session.execute(query).rowcount
+    count = db.session.execute(query).rowcount  # type: ignore[attr-defined]  # a CursorResult
     db.session.flush()
     return count

@@ -74,6 +74,7 @@ def period(since: date | None = None, until: date | None = None) -> tuple[date, 
 
 
 def category_keys(site: Site) -> list[str]:
+    """The site's purpose keys, in the draft's order."""
     return [c.key for c in site.categories]
 
 

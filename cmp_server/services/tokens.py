@@ -18,6 +18,7 @@ from cmp_server.extensions import db
 from cmp_server.models import ApiToken, User
 from cmp_server.models.types import utcnow
 from cmp_server.schemas.text import LINE_CONTROLS
+from cmp_server.services.audit import Actor
 from cmp_server.services.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 - a public marker, not a secret
@@ -26,10 +27,12 @@ MAX_LIFETIME_DAYS = 365
 
 
 def hash_token(token: str) -> str:
+    """The SHA-256 of a token: what is stored and looked up."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_lifetime(days) -> int:
+    """A lifetime of 1 to MAX_LIFETIME_DAYS whole days, or InvalidInput."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LIFETIME_DAYS:
         raise InvalidInput(
             f"A token lives from 1 to {MAX_LIFETIME_DAYS} days.",
@@ -67,6 +70,23 @@ def create_token(
     return token, plain
 
 
+def issue_token(user: User, name: str, expires_in_days: int, actor: Actor) -> tuple[ApiToken, str]:
+    """`create_token`, audited as `token.create` by `actor` (the console, the API, the CLI)."""
+    if not user.active:
+        raise InvalidInput(f"The account {user.email} is inactive.", code="inactive_user")
+    token, plain = create_token(user, name, expires_in_days)
+    actor.record(
+        "token.create",
+        target=token.prefix,
+        details={
+            "name": token.name,
+            "owner": user.email,
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )
+    return token, plain
+
+
 def authenticate(plain: str) -> ApiToken | None:
     """The live token for a bearer secret, or None (unknown, revoked, expired, or owner
     inactive).
@@ -84,6 +104,7 @@ def authenticate(plain: str) -> ApiToken | None:
 
 
 def is_live(token: ApiToken, now=None) -> bool:
+    """Neither revoked nor expired."""
     return token.revoked_at is None and token.expires_at > (now or utcnow())
 
 
@@ -103,8 +124,18 @@ def list_tokens(user: User | None = None) -> list[ApiToken]:
 
 
 def get_token(token_id: int) -> ApiToken:
+    """The token with this id, or NotFound (`unknown_token`)."""
     token = db.session.get(ApiToken, token_id)
     if token is None:
+        raise NotFound(f"No API token has the id {token_id}.", code="unknown_token")
+    return token
+
+
+def manageable_token(token_id: int, user: User, every_owner: bool) -> ApiToken:
+    """The token `user` may manage: their own, or anyone's when `every_owner` (an admin of
+    every site). Another's token is as unknown as a missing one: NotFound either way."""
+    token = get_token(token_id)
+    if token.user_id != user.id and not every_owner:
         raise NotFound(f"No API token has the id {token_id}.", code="unknown_token")
     return token
 
@@ -119,12 +150,14 @@ def revoke_user_tokens(user: User) -> int:
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # a CursorResult
 
 
-def revoke_token(token: ApiToken) -> ApiToken:
-    """Revoke a token (idempotent); the row stays, for the audit trail."""
+def revoke_token(token: ApiToken, actor: Actor) -> ApiToken:
+    """Revoke a token (idempotent), audited as `token.revoke` by `actor`; the row stays, for
+    the audit trail."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
+    actor.record("token.revoke", target=token.prefix, details={"owner": token.user.email})
     return token

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, LogHead, Site, WitnessCosignature
-from cmp_server.services import proofs
+from cmp_server.services import checkpoints, signing_keys
 from cmp_server.services.sealing import hash_fields
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def send(site, url: str, checkpoint: dict) -> Outcome:
     """Have one witness cosign `checkpoint`; stores the cosignature (caller commits)."""
     try:
         seen = witness_latest(url, site.site_key)
-        body = {"checkpoint": checkpoint, "keys": proofs.key_documents()}
+        body = {"checkpoint": checkpoint, "keys": signing_keys.key_documents()}
         if seen is not None and seen["size"] > checkpoint["size"]:
             reason = f"it cosigned size {seen['size']}, beyond this log's {checkpoint['size']}"
             return Outcome(url, False, f"not sent: {reason}")
@@ -117,10 +117,10 @@ def send(site, url: str, checkpoint: dict) -> Outcome:
 
 def send_latest(site) -> list[Outcome]:
     """Send the site's latest checkpoint to each configured witness that lacks it."""
-    checkpoints = proofs.site_checkpoints(site)
-    if not checkpoints:
+    stored = checkpoints.site_checkpoints(site)
+    if not stored:
         return []
-    latest = {k: v for k, v in checkpoints[-1].items() if k != "reason"}
+    latest = {k: v for k, v in stored[-1].items() if k != "reason"}
     outcomes = []
     for url in configured():
         done = _latest_row(site, url)
@@ -235,7 +235,7 @@ def log_problem(site, url: str) -> str | None:
         )
     )
     if found is None:
-        if size <= proofs.purged_through(site):
+        if size <= checkpoints.purged_through(site):
             return None
         return f"witness {url} cosigned size {size}, but record {size} is missing"
     if found != head:

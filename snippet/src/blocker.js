@@ -1,20 +1,35 @@
-// Activation of blocked elements and clean-up of refused trackers.
+// @ts-check
+// Activation of blocked elements.
 //
 //   <script type="text/plain" data-category="analytics" [src]>   activated in document order
 //   <img data-category="marketing" data-src="…">                 src set when granted
 //   <iframe data-category="marketing" data-src="…">              placeholder until granted
 //
 // Elements added later are seen by a MutationObserver. Activated inline scripts carry the
-// nonce of the snippet's own tag, so a strict CSP accepts them.
-import { doc } from './storage.js';
+// nonce of the snippet's own tag, so a strict CSP accepts them. The blocker remembers which
+// categories had a script or an iframe running in this page: taking one of those away needs
+// a reload, since running code cannot be unloaded.
+import { doc } from './dom.js';
 
 const SELECTOR = 'script[type="text/plain"][data-category],img[data-src][data-category],iframe[data-src][data-category]';
 
+/**
+ * @param {string | undefined} nonce the snippet tag's nonce, given to activated scripts
+ * @param {(key: string) => HTMLElement} placeholder the stand-in for a blocked iframe
+ */
 export function blocker(nonce, placeholder) {
+  /** @type {import('./constants.js').Choices} */
   let granted = {};
+  /** @type {Record<string, 1>} categories whose scripts or iframes ran in this page */
+  const ran = {};
   // Scripts run one after another, each external one after it loaded (or failed).
+  /** @type {Promise<any>} */
   let chain = Promise.resolve();
+  // Elements already handled: a script queued, an iframe's placeholder.
+  /** @type {WeakMap<Element, any>} */
+  const seen = new WeakMap();
 
+  /** @param {HTMLScriptElement} old */
   function runScript(old) {
     return new Promise((done) => {
       const s = doc.createElement('script');
@@ -26,28 +41,39 @@ export function blocker(nonce, placeholder) {
         s.onload = s.onerror = done;
       }
       old.replaceWith(s);
-      if (!s.src) done();
+      if (!s.src) done(0);
     });
   }
 
+  /** @param {any} el a blocked script, img or iframe */
   function visit(el) {
-    const ok = granted[el.dataset.category];
+    const key = el.dataset.category;
+    const ok = granted[key];
     if (el.tagName == 'SCRIPT') {
-      if (ok && !el.queued_) {
-        el.queued_ = 1;
+      if (ok && !seen.has(el)) {
+        seen.set(el, (ran[key] = 1));
         chain = chain.then(() => runScript(el));
       }
     } else if (ok) {
-      if (el.ph_) el.ph_.remove(), (el.hidden = false);
-      el.src = el.dataset.src;
+      const src = el.dataset.src;
       el.removeAttribute('data-src');
-    } else if (el.tagName == 'IFRAME' && !el.ph_) {
-      el.ph_ = placeholder(el.dataset.category);
-      el.before(el.ph_);
+      if (el.tagName == 'IFRAME') {
+        ran[key] = 1;
+        seen.get(el)?.remove();
+        el.hidden = false;
+        // Not at once: an iframe given its src while the parser inserts it stays at
+        // about:blank in Chromium (a returning visitor's iframe never loaded).
+        setTimeout(() => (el.src = src));
+      } else el.src = src;
+    } else if (el.tagName == 'IFRAME' && !seen.has(el)) {
+      const ph = placeholder(key);
+      seen.set(el, ph);
+      el.before(ph);
       el.hidden = true;
     }
   }
 
+  /** @param {any} root */
   function scan(root) {
     if (root.matches?.(SELECTOR)) visit(root);
     root.querySelectorAll?.(SELECTOR).forEach(visit);
@@ -57,42 +83,12 @@ export function blocker(nonce, placeholder) {
   watch.observe(doc.documentElement, { childList: true, subtree: true });
 
   return {
-    /** Apply `choices` ({category: bool}) to every blocked element in the page. */
+    /** Apply `choices` to every blocked element in the page. @param {import('./constants.js').Choices} choices */
     apply_(choices) {
       granted = choices;
       scan(doc);
     },
+    /** Whether `choices` takes away a category whose scripts or iframes ran here. @param {import('./constants.js').Choices} choices */
+    takesAway_: (choices) => Object.keys(ran).some((k) => !choices[k]),
   };
-}
-
-const matches = (patterns, name) =>
-  patterns.some((p) => (p.slice(-1) == '*' ? name.startsWith(p.slice(0, -1)) : p == name));
-
-/**
- * Delete the declared cookies (host and every parent domain) and storage keys of the
- * categories that `choices` does not grant.
- */
-export function removeRefused(categories, choices, jar) {
-  const host = location.hostname.split('.');
-  for (const c of categories) {
-    if (choices[c.key]) continue;
-    for (const t of c.trackers || []) {
-      const patterns = t.cookies || [];
-      if (!patterns.length) continue;
-      if (t.kind == 'storage') {
-        for (const store of [localStorage, sessionStorage]) {
-          for (const k of Object.keys(store)) if (matches(patterns, k)) store.removeItem(k);
-        }
-        continue;
-      }
-      for (const name of Object.keys(jar)) {
-        if (!matches(patterns, name)) continue;
-        const expire = name + '=;path=/;max-age=0';
-        doc.cookie = expire;
-        for (let i = 0; i < host.length - 1; i++) {
-          doc.cookie = `${expire};domain=.${host.slice(i).join('.')}`;
-        }
-      }
-    }
-  }
 }

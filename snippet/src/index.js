@@ -1,34 +1,49 @@
+// @ts-check
 // The snippet: wires the engine to the page. The server replaces __ACCORD_CONFIG__ with the
 // site's client config (published revision, regime chosen for this visitor, GPC seen, API).
-import { choicesFor, decisionFor, defaultChoices, effectiveChoices, needsBanner } from './engine.js';
-import { pickLanguage, translator } from './i18n.js';
-import { cookies, deviceId, doc, forget, readDecision, secret, uuid, writeDecision } from './storage.js';
-import { transport } from './transport.js';
+import { choicesFor, decisionFor, defaultChoices, effectiveChoices, holdDays, needsBanner } from './engine.js';
+import { addTexts, pickLanguage, textsUrl, translator } from './i18n.js';
+import { deviceId, forget, readDecision, removeRefused, uuid, writeDecision } from './storage.js';
+import { doc } from './dom.js';
+import { RELOAD_WAIT_MS } from './constants.js';
+import { getTexts, prefetch, transport } from './transport.js';
 import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
-import { blocker, removeRefused } from './blocker.js';
-import {
-  closeLayer, openLayer, placeholder, setup, showBanner, showPreferences, toggles,
-} from './banner.js';
-import CSS from './styles.css';
+import { blocker } from './blocker.js';
+import { bundledUi, loadUi } from './ui-bundled.js';
 
 /* global __ACCORD_CONFIG__ */
+// The inline stub (the recommended integration) made window.Accord a queue of early calls.
+const early = window.Accord;
 const site = __ACCORD_CONFIG__;
 const cfg = site.config;
 const nonce = doc.currentScript?.nonce;
+// With the stub, this page loaded the full snippet because no decision was stored, and the
+// next one will load the core snippet: fetch it for the next page once a decision is made.
+/** @type {any} */
+let nextPage = early?.q && bundledUi && /** @type {HTMLScriptElement} */ (doc.currentScript).src.replace(/\.js$/, '.core.js');
 const regime = site.regime;
 const gpc = !!(navigator.globalPrivacyControl || site.gpc);
-const t = translator(cfg, pickLanguage(cfg, doc.documentElement.lang, navigator.languages));
+const lang = pickLanguage(cfg, doc.documentElement.lang, navigator.languages);
+const t = translator(cfg, lang);
 
 const stored = readDecision();
 let pending = needsBanner(site, stored, Date.now()); // a decision is awaited
+
+// The visitor's texts, in their one language: the snippet carries none (a page never downloads
+// the languages it does not speak). Asked for now when a banner is due, so the round trip runs
+// alongside the rest of this script; else the first time the UI must show.
+/** @type {Promise<any> | undefined} */
+let texts;
+const withTexts = () => (texts ||= cfg.texts ? Promise.resolve() : getTexts(textsUrl(site, lang)).then((p) => p && addTexts(cfg, p)));
+if (pending) withTexts();
 let decision = pending ? null : stored;
 let choices = effectiveChoices(site, stored, regime, gpc, Date.now());
 
 // After a decision or an erasure: the layer closes and the page follows `choices`.
 function apply() {
-  closeLayer();
+  ui?.close_();
   consentModeUpdate(site, choices);
-  removeRefused(cfg.categories, choices, cookies());
+  removeRefused(cfg.categories, choices);
   block.apply_(choices);
 }
 
@@ -44,37 +59,38 @@ function decide(action, wanted) {
   });
   decision = made.decision_;
   pending = false;
-  writeDecision(decision, site.consent_lifetime_days);
+  // Taking away a category whose code already ran in this page needs a reload: running code
+  // cannot be unloaded (site option reload_on_withdraw, on unless set to false).
+  const reload = cfg.reload_on_withdraw != false && block.takesAway_(choices);
+  writeDecision(decision, holdDays(site, action));
+  if (nextPage) prefetch(nextPage), (nextPage = 0);
   apply();
-  tx.send_(made.record_);
+  const sent = tx.send_(made.record_);
   doc.dispatchEvent(new CustomEvent('accord:consent', { detail: decision }));
+  // The decision is in the cookie and in the queue (a next page sends it if this one could
+  // not): the reload waits for the POST, but not for ever.
+  if (reload) Promise.race([sent, new Promise((ok) => setTimeout(ok, RELOAD_WAIT_MS))]).then(() => location.reload());
   return decision;
 }
 
-// This device's records on the server, which answers only with the device secret.
-const history = (method) =>
-  fetch(`${site.api}/devices/${deviceId()}/consents`, { method, headers: { 'Accord-Device-Secret': secret() } });
-
 // "Download my consent history": the server's records for this device, the local decision
-// and every signed receipt the snippet kept.
+// and every signed receipt the snippet kept. Without the server's answer, the file holds what
+// this device kept, and the dialog says the server could not be reached.
 async function download() {
-  let data = {};
-  try {
-    data = await (await history()).json();
-  } catch (e) {
-    // offline: the local decision and receipts still go into the file
-  }
+  const data = await tx.history_();
+  if (!data) ui?.note_(t('download_failed'));
   const a = doc.createElement('a');
   a.href = URL.createObjectURL(new Blob([JSON.stringify({ ...data, decision, receipts: tx.receipts_() })]));
   a.download = 'consent-history.json';
   a.click();
 }
 
-// "Erase my data": once the server has erased this device's records, forget the decision,
-// the device id and secret, the queue and the receipts here too; the regime's defaults apply
-// and the banner asks again. If the server cannot be reached, nothing changes.
+// "Erase my data" (once confirmed): once the server has erased this device's records, forget
+// the decision, the device id and secret, the queue and the receipts here too; the regime's
+// defaults apply and the banner asks again. If the server cannot be reached, nothing changes
+// and the dialog says so.
 async function erase() {
-  if (!(await history('DELETE')).ok) return;
+  if (!(await tx.erase_())) return ui?.note_(t('erase_failed'));
   forget();
   decision = null;
   pending = true;
@@ -86,41 +102,49 @@ async function erase() {
 function onAction(action) {
   if (action == 'customize') preferences();
   else if (action == 'download_history') download();
-  else if (action == 'erase') erase();
-  else if (action == 'save') decide('custom', toggles());
-  // Closing counts as refusal while a decision is awaited; after one it only closes.
-  else if (action == 'close') pending ? decide('reject_all') : closeLayer();
+  else if (action == 'erase') confirm(t('erase_confirm')) && erase();
+  else if (action == 'save') decide('custom', ui.toggles_());
+  // Closing while a decision is awaited is recorded as `close` (it refuses, but is not a
+  // refusal the visitor chose); after a decision it only closes and keeps it.
+  else if (action == 'close') pending ? decide('close') : ui.close_();
   else decide(action);
 }
 
-setup(cfg, t, onAction, regime, gpc);
-const banner = (note, onLoad) => openLayer() || showBanner(note, onLoad);
-const preferences = () => openLayer() == 'preferences' || showPreferences(choices, decision);
+// The UI (ui.js): here from the start in the full snippet; in the core one, fetched the
+// first time a layer or a placeholder must show.
+let ui;
+const startUi = (module) => {
+  module.addStyles(nonce);
+  return (ui = module.createBanner({ config: cfg, t, onAction, regime, gpc }));
+};
+if (bundledUi && cfg.texts) startUi(bundledUi);
+const withUi = (fn) => (ui ? fn(ui) : Promise.all([loadUi(nonce), withTexts()]).then(([m]) => fn(ui || startUi(m))));
+const banner = (note, onLoad) => withUi((u) => u.open_() || u.banner_(note, onLoad));
+const preferences = () => withUi((u) => u.open_() == 'preferences' || u.preferences_(choices, decision));
 
-// Styles without 'unsafe-inline': a constructed stylesheet, else a <style> with our nonce.
-try {
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(CSS);
-  doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
-} catch (e) {
-  const style = doc.createElement('style');
-  style.nonce = nonce;
-  style.textContent = CSS;
-  doc.head.append(style);
+// The stand-in for a blocked iframe; in the core snippet, filled once the UI is here.
+function placeholder(key) {
+  const allow = () => decide('custom', { [key]: true });
+  if (ui) return ui.placeholder_(key, allow);
+  const box = doc.createElement('div');
+  withUi((u) => box.append(u.placeholder_(key, allow)));
+  return box;
 }
 
 const tx = transport(site.api);
-const block = blocker(nonce, (key) => placeholder(key, () => decide('custom', { [key]: true })));
+const block = blocker(nonce, placeholder);
 
-consentModeDefaults(site);
-if (decision || regime != 'opt_in') consentModeUpdate(site, choices);
+// The stub already set Consent Mode's default (all denied) before any tag: this script may
+// come after tags, so it only updates, to the regime's state or the stored decision.
+if (!early?.q) consentModeDefaults(site);
+if (early?.q || decision || regime != 'opt_in') consentModeUpdate(site, choices);
 block.apply_(choices);
 // What the visitor does not see waits until the banner is painted (a frame, then a task):
 // sweeping refused cookies and storage keys, and sending decisions still queued, each
 // cost a synchronous round trip to the browser for storage.
 requestAnimationFrame(() =>
   setTimeout(() => {
-    removeRefused(cfg.categories, choices, cookies());
+    removeRefused(cfg.categories, choices);
     tx.flush_();
   }),
 );
@@ -134,7 +158,7 @@ addEventListener('pagehide', leave);
 doc.addEventListener('visibilitychange', () => doc.hidden && leave());
 
 doc.addEventListener('click', (e) => {
-  if (e.target.closest?.('[data-accord-open]')) {
+  if (/** @type {any} */ (e.target).closest?.('[data-accord-open]')) {
     e.preventDefault();
     preferences();
   }
@@ -143,14 +167,18 @@ doc.addEventListener('click', (e) => {
 // The banner is shown as soon as there is a <body> to hold it: from the <head>, that is while
 // the page is still being parsed, so it is painted with the page's first frames rather than
 // after DOMContentLoaded. (banner(0, 1): no note, and on page load, so focus follows the paint.)
-if (doc.body) pending && banner(0, 1);
+// With a decision, the floating "privacy settings" button shows instead, if the site has it.
+const start = () => (pending ? banner(0, 1) : cfg.floating_button && withUi((u) => u.close_()));
+// Loaded by the stub, this script runs after the page's first paint: the banner then comes
+// in a task of its own, so that neither task is long.
+if (doc.body) early?.q ? setTimeout(start) : start();
 else {
   new MutationObserver((_, seen) => {
-    if (doc.body) seen.disconnect(), pending && banner(0, 1);
+    if (doc.body) seen.disconnect(), start();
   }).observe(doc.documentElement, { childList: true });
 }
 
-window.Accord = {
+const api = (window.Accord = {
   getConsent: () => decision,
   show: (layer) => (layer == 'preferences' ? preferences() : banner()),
   acceptAll: () => decide('accept_all'),
@@ -158,7 +186,9 @@ window.Accord = {
   update: (wanted) => decide('custom', wanted),
   /** on('consent', fn): fn(decision) on each decision, and at once if one holds. */
   on(name, fn) {
-    doc.addEventListener('accord:' + name, (e) => fn(e.detail));
+    doc.addEventListener('accord:' + name, (e) => fn(/** @type {CustomEvent} */ (e).detail));
     if (name == 'consent' && decision) fn(decision);
   },
-};
+});
+// Calls made before this script ran, in their order.
+for (const [name, args] of early?.q || []) api[name](...args);

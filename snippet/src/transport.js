@@ -1,19 +1,43 @@
+// @ts-check
 // The only part that talks to the server. Each decision is queued in localStorage first,
 // then POSTed as text/plain (no CORS preflight) with keepalive; the server answers a replay
 // of the same consent_id and body with the same receipt, so re-sending is safe and every
 // decision is recorded exactly once. Failures are retried with backoff, when the browser
 // comes back online, and with sendBeacon when the page is hidden. Each POST carries the
 // device secret, added when it is sent (a body field: sendBeacon cannot set headers).
-import { QUEUE_KEY, RECEIPTS_KEY } from './constants.js';
-import { load, save, secret } from './storage.js';
+// The device's own records (history, erasure) are asked for with the secret as a header.
+import { QUEUE_KEY, RECEIPTS_KEY, RETRY_FIRST_MS, RETRY_MAX_MS } from './constants.js';
+import { deviceId, load, save, secret } from './storage.js';
 
+/** @typedef {import('./constants.js').ConsentRecord} ConsentRecord */
+
+/**
+ * One language's texts (i18n.js textsUrl, addTexts), or null if they cannot be had.
+ * @param {string} url
+ */
+export const getTexts = (url) => fetch(url).then((r) => (r.ok ? r.json() : null), () => null);
+
+/**
+ * Fetch a script for a later page, into the browser's cache: as a <script> element will ask
+ * for it (no-cors, with credentials), so that it finds this copy. A CSP's connect-src lets it
+ * through, since it names Accord's server for the consents anyway.
+ * @param {string} url
+ */
+export const prefetch = (url) => fetch(url, { mode: 'no-cors', credentials: 'include' }).catch(() => 0);
+
+/** @param {string} api the site's API base, …/api/v1/sites/KEY */
 export function transport(api) {
   const url = api + '/consents';
+  /** @returns {ConsentRecord[]} */
   const queue = () => load(QUEUE_KEY) || [];
   const receipts = () => load(RECEIPTS_KEY);
+  /** @param {ConsentRecord} record */
   const body = (record) => JSON.stringify({ ...record, device_secret: secret() });
-  let busy;
-  let delay = 1e3;
+  /** @param {string} [method] */
+  const records = (method) =>
+    fetch(`${api}/devices/${deviceId()}/consents`, { method, headers: { 'Accord-Device-Secret': secret() } });
+  let busy = 0;
+  let delay = RETRY_FIRST_MS;
 
   // Send the queue oldest first; stop at the first failure and retry later.
   async function flush() {
@@ -24,27 +48,33 @@ export function transport(api) {
         const res = await fetch(url, { method: 'POST', body: body(record), keepalive: true, credentials: 'omit' });
         if (res.status == 429 || res.status >= 500) throw 0;
         // 2xx: recorded; 409: recorded before with another body; other 4xx: never will be.
-        save(QUEUE_KEY, queue().filter((r) => r.consent_id != record.consent_id));
+        const id = record.consent_id;
+        save(QUEUE_KEY, queue().filter((r) => r.consent_id != id));
         // Keep the receipt, by consent_id (a replay's receipt is the same one).
-        if (res.ok) save(RECEIPTS_KEY, { ...receipts(), [record.consent_id]: await res.json() });
+        if (res.ok) save(RECEIPTS_KEY, { ...receipts(), [id]: await res.json() });
       }
-      delay = 1e3;
+      delay = RETRY_FIRST_MS;
     } catch (e) {
-      setTimeout(flush, (delay = Math.min(delay * 2, 3e5)));
+      setTimeout(flush, (delay = Math.min(delay * 2, RETRY_MAX_MS)));
     }
     busy = 0;
   }
 
   addEventListener('online', flush);
   return {
+    /** Queue a decision and send it; resolves when this attempt ends. @param {ConsentRecord} record */
     send_(record) {
       save(QUEUE_KEY, [...queue(), record]);
-      flush();
+      return flush();
     },
     flush_: flush,
     // The page is going away: hand what is still queued to the browser. It stays queued,
     // so the next page replays it (idempotent) and learns the receipt.
     beacon_: () => queue().forEach((r) => navigator.sendBeacon?.(url, body(r))),
     receipts_: receipts,
+    /** The server's history of this device, or null when it could not be had. */
+    history_: () => records().then((r) => (r.ok ? r.json() : null), () => null),
+    /** Erase this device's records on the server; true once it has. @returns {Promise<boolean>} */
+    erase_: () => records('DELETE').then((r) => r.ok, () => false),
   };
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   choicesFor, consentModeDefault, consentModeState, decisionFor, defaultChoices,
-  effectiveChoices, grantedKeys, isCurrent, needsBanner,
+  effectiveChoices, grantedKeys, holdDays, isCurrent, needsBanner,
 } from '../src/engine.js';
 import { ACTIONS } from '../src/constants.js';
 
@@ -31,16 +31,16 @@ function makeSite(overrides = {}) {
   };
 }
 
-const decided = (choices, { revision = 3, daysAgo = 1 } = {}) => ({
-  consent_id: 'c', device_id: 'd', revision, action: 'custom', choices,
+const decided = (choices, { revision = 3, daysAgo = 1, action = 'custom' } = {}) => ({
+  consent_id: 'c', device_id: 'd', revision, action, choices,
   decided_at: new Date(NOW - daysAgo * DAY).toISOString(),
 });
 
 const ALL = { necessary: true, analytics: true, marketing: true, support: true };
 const NONE = { necessary: true, analytics: false, marketing: false, support: false };
 
-test('the vocabulary lists the five actions', () => {
-  assert.deepEqual(ACTIONS, ['accept_all', 'reject_all', 'custom', 'withdraw', 'gpc']);
+test('the vocabulary lists the six actions', () => {
+  assert.deepEqual(ACTIONS, ['accept_all', 'reject_all', 'custom', 'withdraw', 'gpc', 'close']);
 });
 
 // defaults: regime x GPC → choices before any decision
@@ -64,6 +64,8 @@ for (const regime of ['opt_in', 'opt_out', 'notice']) {
     ['accept_all', undefined, ALL],
     ['reject_all', undefined, NONE],
     ['withdraw', undefined, NONE],
+    ['close', undefined, NONE],
+    ['close', { analytics: true }, NONE],
     ['custom', { analytics: true }, { ...NONE, analytics: true }],
     ['custom', { necessary: false, marketing: true }, { ...NONE, marketing: true }],
     ['reject_all', { necessary: false }, NONE],
@@ -100,6 +102,29 @@ for (const [label, stored, current] of [
     assert.deepEqual(effectiveChoices(makeSite(), stored, 'opt_in', false, NOW), expected);
   });
 }
+
+// A refusal (refuse all, withdraw, close) holds for the site's refusal interval (default 182
+// days), a consent for the consent lifetime; a re-consent revision asks again either way.
+const site30 = () => makeSite({ consent_lifetime_days: 30, config: { ...makeSite().config, refusal_interval_days: 90 } });
+for (const [label, site, stored, current] of [
+  ['a close, 181 days ago, default interval', makeSite(), decided(NONE, { action: 'close', daysAgo: 181 }), true],
+  ['a close, 183 days ago, default interval', makeSite(), decided(NONE, { action: 'close', daysAgo: 183 }), false],
+  ['a close, 60 days ago, 30-day lifetime, 90-day interval', site30(), decided(NONE, { action: 'close', daysAgo: 60 }), true],
+  ['a refusal, 60 days ago, 30-day lifetime, 90-day interval', site30(), decided(NONE, { action: 'reject_all', daysAgo: 60 }), true],
+  ['a withdrawal, 91 days ago, 90-day interval', site30(), decided(NONE, { action: 'withdraw', daysAgo: 91 }), false],
+  ['a consent, 60 days ago, 30-day lifetime, 90-day interval', site30(), decided(ALL, { action: 'accept_all', daysAgo: 60 }), false],
+  ['a close before the re-consent revision', makeSite(), decided(NONE, { action: 'close', revision: 1 }), false],
+]) {
+  test(`${label}: ${current ? 'holds' : 'asks again'}`, () => {
+    assert.equal(isCurrent(site, stored, NOW), current);
+  });
+}
+
+test('the decision cookie lives as long as the decision holds', () => {
+  assert.equal(holdDays(site30(), 'close'), 90);
+  assert.equal(holdDays(site30(), 'custom'), 30);
+  assert.equal(holdDays(makeSite(), 'reject_all'), 182);
+});
 
 test('a stale decision falls back to the regime defaults, GPC applied', () => {
   const stale = decided(ALL, { revision: 1 });

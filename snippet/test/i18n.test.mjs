@@ -1,7 +1,7 @@
 // Language choice and per-string fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickLanguage, translator } from '../src/i18n.js';
+import { addTexts, pickLanguage, textsUrl, translator } from '../src/i18n.js';
 
 const config = {
   languages: ['en', 'fr', 'pt-BR'],
@@ -37,4 +37,40 @@ test('category labels fall back to the default language, then to the key', () =>
   assert.equal(t.label_(category, 'title'), 'Pub');
   assert.equal(t.label_(category, 'description'), 'Shows ads');
   assert.equal(t.label_({ key: 'x', labels: {} }, 'title'), 'x');
+});
+
+test('a text given per language (a tracker purpose) in the visitor language, else the default', () => {
+  const t = translator(config, 'fr');
+  assert.equal(t.in_({ en: 'Counts visits', fr: 'Compte les visites' }), 'Compte les visites');
+  assert.equal(t.in_({ en: 'Counts visits' }), 'Counts visits');
+  assert.equal(t.in_(undefined), '');
+});
+
+test('the texts of one language are fetched next to the API, per revision', () => {
+  const site = { api: 'https://consent.example/api/v1/sites/Ab12Cd34Ef56', revision: 7 };
+  assert.equal(textsUrl(site, 'pt-BR'), 'https://consent.example/s/Ab12Cd34Ef56/texts.7.pt-BR.json');
+});
+
+test('a texts payload fills a configuration that came without texts', () => {
+  const core = {
+    languages: ['en', 'de'],
+    default_language: 'en',
+    categories: [{ key: 'stats', trackers: [{ kind: 'cookie', cookies: ['_s'] }] }],
+  };
+  addTexts(core, {
+    lang: 'de',
+    texts: { title: 'Datenschutz' },
+    categories: {
+      stats: { title: 'Statistik', trackers: [{ name: 'S', provider: 'P', purpose: 'Zählt', duration: '1 Jahr' }] },
+    },
+  });
+  const t = translator(core, 'de');
+  const [stats] = core.categories;
+  assert.equal(t('title'), 'Datenschutz');
+  assert.equal(t.label_(stats, 'title'), 'Statistik');
+  assert.equal(t.label_(stats, 'description'), '');
+  assert.deepEqual(stats.trackers[0].cookies, ['_s']);
+  assert.equal(stats.trackers[0].name, 'S');
+  assert.equal(t.in_(stats.trackers[0].purpose), 'Zählt');
+  assert.equal(t.in_(stats.trackers[0].duration), '1 Jahr');
 });

@@ -20,7 +20,7 @@ SEEDED = 400
 def console(live_server):
     """A published demo site with consents, and one account per role, on the live server."""
     from cmp_server.extensions import db
-    from cmp_server.services import lookup, sites, staff
+    from cmp_server.services import lookup, revisions, sites, staff
     from cmp_server.services.demo import demo_site_config
     from cmp_server.services.seeding import seed_consents
 
@@ -29,7 +29,7 @@ def console(live_server):
         config = demo_site_config(["https://shop.example"])
         config["name"] = f"Example Shop {tag}"
         site = sites.import_site(config)
-        sites.publish_revision(site, published_by="test")
+        revisions.publish_revision(site, published_by="test")
         emails = {}
         for role in ("admin", "marketer", "dpo"):
             emails[role] = f"{role}-{tag}@example.com"
@@ -101,6 +101,9 @@ def test_edit_preview_publish(page, console):
     screenshot(page, "admin-preview")
     page.click('[data-accord-action="reject_all"]')
     banner.wait_for(state="hidden")
+    # The preview keeps no decision, a refusal no more than a consent: it asks each time.
+    page.goto(base + "/preview")
+    banner.wait_for()
 
     page.goto(base + "/publish")
     assert page.get_by_text("texts.en.title").is_visible()
@@ -133,10 +136,12 @@ def test_an_export_downloads_and_parses(page, console):
     text = Path(download.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) >= SEEDED
-    assert {"consent_id", "action", "record_hash"} <= set(rows[0])
+    # The DPO's CSV: readable columns, one per purpose, and no hashes (those are in NDJSON).
+    assert {"consent_id", "action", "choice_analytics"} <= set(rows[0])
+    assert "record_hash" not in rows[0]
     page.click("table.table tbody tr:first-child a")
     assert page.locator("[data-test=verified]").inner_text() == "Verified"
     screenshot(page, "admin-proof-record")
     page.goto(console["url"] + "/admin/audit")
-    assert page.get_by_text("consents.export").first.is_visible()
+    assert page.get_by_text("exported the proofs as CSV").first.is_visible()
     screenshot(page, "admin-audit")

@@ -8,6 +8,14 @@ import pytest
 
 from cmp_server.services import sites
 
+
+@pytest.fixture
+def backend(database_urls):
+    """Authorisation does not depend on the database: these checks run on SQLite only (the
+    storage paths they touch are tested on both databases elsewhere)."""
+    return "sqlite"
+
+
 ADMIN, MARKETER, DPO = "admin", "marketer", "dpo"
 ALL = {ADMIN, MARKETER, DPO}
 EDITORS = {ADMIN, MARKETER}

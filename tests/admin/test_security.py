@@ -6,7 +6,7 @@ import json
 import pytest
 
 from cmp_server.extensions import db
-from cmp_server.services import lookup, sites
+from cmp_server.services import lookup, revisions, sites
 from tests.admin.test_auth import PASSWORD, csrf_token
 from tests.fixtures.factories import consent_body
 
@@ -33,7 +33,7 @@ def hostile_site(app, demo_config):
                 tracker[field] = PAYLOAD[: 100 if field == "duration" else 200]
             tracker["cookies"] = [PAYLOAD]
     site = sites.import_site(config)
-    sites.publish_revision(site, published_by="x@example.com")
+    revisions.publish_revision(site, published_by="x@example.com")
     db.session.commit()
     lookup.forget_site(site.site_key)
     return site

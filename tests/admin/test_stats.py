@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from cmp_server.admin.charts import daily_chart, nice_ceiling
 from cmp_server.models.types import utcnow
 from cmp_server.services import stats
+from cmp_server.services.charts import daily_chart, nice_ceiling
 from cmp_server.services.errors import InvalidInput
 
 
@@ -16,7 +16,7 @@ def test_default_period_is_the_last_30_days_with_every_day(seeded_site):
     assert board.until == today and board.since == today - timedelta(days=29)
     assert len(board.days) == 30
     assert board.total == 12 == sum(sum(a.values()) for _, a in board.days)
-    assert set(board.actions) == {"accept_all", "reject_all", "custom", "withdraw", "gpc"}
+    assert set(board.actions) == {"accept_all", "reject_all", "custom", "withdraw", "gpc", "close"}
     assert board.categories["necessary"] == 12
     assert list(board.categories)[:3] == ["necessary", "analytics", "marketing"]
 
@@ -38,7 +38,7 @@ def test_bad_periods_are_refused(seeded_site):
 
 
 def test_the_figures_survive_erasure(client, seeded_site):
-    from cmp_server.admin.records import search_records
+    from cmp_server.services.records import search_records
 
     record = search_records(seeded_site, per_page=1)[0][0]
     before = stats.dashboard(seeded_site).total

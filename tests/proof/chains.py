@@ -1,11 +1,12 @@
 """Build logs in the export form without a database: the same hashing as sealing."""
 
+import json
 import os
 
 from cmp_server.proof.checkpoints import sign_checkpoint
 from cmp_server.proof.keys import Signer, generate, key_document, public_raw
+from cmp_server.proof.layout import VERIFY_COLUMNS
 from cmp_server.proof.log import GENESIS_HASH, personal_digest, record_hash
-from cmp_server.proof.verify import VERIFY_COLUMNS
 from cmp_server.schemas.export import EXPORT_FIELDS
 
 REVISION_HASH = "ab" * 32
@@ -71,7 +72,7 @@ def erase(record: dict, at: str = "2026-12-01T00:00:00.000000Z") -> dict:
 
 
 def rows(records):
-    from cmp_server.proof.verify import row_from_export
+    from cmp_server.proof.chain import row_from_export
 
     return [row_from_export(r) for r in records]
 
@@ -92,3 +93,41 @@ def checkpoint(site_key, records, signer, size=None):
 
 assert VERIFY_COLUMNS  # the verifier's columns are all export fields
 assert set(VERIFY_COLUMNS) <= set(EXPORT_FIELDS)
+
+
+def line_of(record: dict) -> str:
+    """An exported record as a version 2 bundle line (proof/chain.py `record_line`), built
+    here from the definition, not with the code under test."""
+    from cmp_server.proof.canonical import canonical_json
+    from cmp_server.proof.log import PERSONAL_FIELDS, PUBLIC_FIELDS
+
+    hashed = {f: record[f] for f in (*PUBLIC_FIELDS, "personal_digest", "prev_hash")}
+    erased = record["salt"] is None
+    personal = "" if erased else canonical_json({f: record[f] for f in PERSONAL_FIELDS})
+    fields = (
+        canonical_json(hashed),
+        record["record_hash"],
+        record["salt"] or "",
+        personal,
+        record["erased_at"] or "",
+    )
+    return "\t".join(fields) + "\n"
+
+
+def records_of(data: bytes) -> list[dict]:
+    """The lines of a version 2 records member back as exported records."""
+    from cmp_server.proof.log import PERSONAL_FIELDS
+
+    records = []
+    for line in data.decode().splitlines():
+        hashed, record_hash, salt, personal, erased_at = line.split("\t")
+        personal_values = json.loads(personal) if personal else dict.fromkeys(PERSONAL_FIELDS)
+        record = {
+            **json.loads(hashed),
+            **personal_values,
+            "record_hash": record_hash,
+            "salt": salt or None,
+            "erased_at": erased_at or None,
+        }
+        records.append({f: record[f] for f in EXPORT_FIELDS})
+    return records

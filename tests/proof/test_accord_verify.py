@@ -11,6 +11,7 @@ and PostgreSQL); the forger rebuilds them with the project's own public code.
 
 import io
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -25,7 +26,7 @@ from cmp_server.proof.checkpoints import sign_checkpoint
 from cmp_server.proof.log import GENESIS_HASH, PUBLIC_FIELDS, record_hash
 from cmp_server.services.demo import demo_site_config
 from config import normalise_database_url
-from tests.proof.chains import keys_json, new_signer
+from tests.proof.chains import keys_json, line_of, new_signer, records_of
 
 ORIGIN = "https://shop.example"
 BIN = Path(sys.executable).parent
@@ -200,13 +201,13 @@ def re_signed(data: bytes, change) -> bytes:
     chain, new checkpoints, keys.json and manifest, all consistent."""
     source = zipfile.ZipFile(io.BytesIO(data))
     manifest = json.loads(source.read(MANIFEST))
-    records = [json.loads(line) for line in source.read("records.ndjson").splitlines()]
+    records = records_of(source.read("records.tsv"))
     records = rehash(change(records))
     forger = new_signer()
     site_key, size = manifest["site_key"], len(records)
     out = io.BytesIO()
     writer = BundleWriter(out)
-    writer.write_lines("records.ndjson", (json.dumps(r) + "\n" for r in records))
+    writer.write_lines("records.tsv", (line_of(r) for r in records))
     writer.write_json("revisions.json", json.loads(source.read("revisions.json")))
     head = records[-1]["record_hash"]
     checkpoint = sign_checkpoint(site_key, size, head, manifest["created_at"], forger)
@@ -305,14 +306,13 @@ def test_a_record_edited_in_the_bundle_is_named_by_position(exported, tmp_path):
     with zipfile.ZipFile(edited, "w") as target:
         for name in source.namelist():
             content = source.read(name)
-            if name == "records.ndjson":
+            if name == "records.tsv":
                 lines = content.splitlines(keepends=True)
-                record = json.loads(lines[1])
-                record["gpc"] = not record["gpc"]
-                lines[1] = (json.dumps(record) + "\n").encode()
+                gpc = b'"gpc":true' if b'"gpc":false' in lines[1] else b'"gpc":false'
+                lines[1] = re.sub(rb'"gpc":(true|false)', gpc, lines[1])
                 content = b"".join(lines)
             target.writestr(name, content)
     result = accord_verify(edited, "--trusted-keys", keys, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILED: records.ndjson: SHA-256 or size differs from the manifest" in result.stderr
+    assert "FAILED: records.tsv: SHA-256 or size differs from the manifest" in result.stderr
     assert "also: record at position 2: contents do not match the record hash" in result.stderr

@@ -13,7 +13,7 @@ from cmp_server.proof.canonical import canonical_json
 from cmp_server.proof.keys import PublicKeys
 from cmp_server.proof.purges import sign_purge
 from cmp_server.proof.verify import verify_bundle
-from tests.proof.chains import checkpoint, keys_json, make_chain, new_signer
+from tests.proof.chains import checkpoint, keys_json, line_of, make_chain, new_signer
 
 SITE = "site-a"
 REVISION_JSON = canonical_json({"categories": [], "name": "Shop"})
@@ -27,10 +27,17 @@ def build(
     revision_json=REVISION_JSON,
     since=None,
     purges=None,
+    version=1,
+    lines=None,
 ):
+    """A bundle of `records`: version 1 (records.ndjson) or 2 (records.tsv, whose `lines`
+    may be given as they are)."""
     buffer = io.BytesIO()
     writer = BundleWriter(buffer)
-    writer.write_lines("records.ndjson", (json.dumps(r) + "\n" for r in records))
+    if version == 1:
+        writer.write_lines("records.ndjson", (json.dumps(r) + "\n" for r in records))
+    else:
+        writer.write_lines("records.tsv", lines or [line_of(r) for r in records])
     config_hash = hashlib.sha256(revision_json.encode()).hexdigest()
     writer.write_json(
         "revisions.json",

@@ -10,12 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmp_server.proof.canonical import canonical_bytes, fast_canonical_bytes
+from cmp_server.proof.layout import VERIFY_COLUMNS
 from cmp_server.proof.log import PERSONAL_FIELDS, PUBLIC_FIELDS
-from cmp_server.proof.verify import (
-    VERIFY_COLUMNS,
-    parsed_personal_bytes,
-    parsed_public_bytes,
-)
+from cmp_server.proof.templates import parsed_personal_bytes, parsed_public_bytes
 
 text = st.text(max_size=30)  # any code point but lone surrogates, which no database stores
 ascii_keys = st.text("abcdefghij_", min_size=1, max_size=8)

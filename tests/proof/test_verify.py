@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cmp_server.proof.chain import ChainVerifier, checkpoint_map, verify_records
 from cmp_server.proof.keys import PublicKeys
 from cmp_server.proof.log import GENESIS_HASH
-from cmp_server.proof.verify import ChainVerifier, checkpoint_map, verify_records
 from tests.proof.chains import checkpoint, erase, keys_json, make_chain, new_signer, rows
 
 SITE = "site-a"

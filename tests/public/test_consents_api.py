@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
+from cmp_server.services import demo, revisions
 from tests.fixtures.factories import consent_body, device_headers
 
 CHROME = (
@@ -123,12 +124,24 @@ def test_invalid_bodies_are_400_naming_the_field(client, make_site, change, fiel
     assert field in response.json["error"]["fields"]
 
 
+def test_a_closed_banner_is_recorded_as_close(client, make_site):
+    """✕ or Escape on the first layer: refused like reject_all, recorded as what it was."""
+    site = make_site()
+    body = consent_body("close")
+    assert post(client, site.site_key, body).status_code == 201
+    record = db.session.scalar(
+        select(ConsentRecord).where(ConsentRecord.consent_id == body["consent_id"])
+    )
+    assert (record.action, record.choices) == ("close", body["choices"])
+
+
 @pytest.mark.parametrize(
     ("action", "choices"),
     [
         ("accept_all", {"necessary": True, "analytics": True, "marketing": False}),
         ("reject_all", {"necessary": True, "analytics": True, "marketing": False}),
         ("withdraw", {"necessary": True, "analytics": False, "marketing": True}),
+        ("close", {"necessary": True, "analytics": True, "marketing": False}),
         ("gpc", {"necessary": True, "analytics": True, "marketing": False}),
     ],
 )
@@ -243,8 +256,8 @@ def test_consents_are_rate_limited(backend, database_urls, tmp_path):
     with app.app_context():
         from cmp_server.services import sites
 
-        site = sites.import_site(sites.demo_site_config(["https://shop.example"]))
-        sites.publish_revision(site)
+        site = sites.import_site(demo.demo_site_config(["https://shop.example"]))
+        revisions.publish_revision(site)
         db.session.commit()
         client = app.test_client()
         statuses = [post(client, site.site_key, body()).status_code for _ in range(4)]

@@ -16,7 +16,8 @@ from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, DeviceSecret, LogHead
 from cmp_server.schemas.consent import ConsentInSchema
 from cmp_server.services import consents, exports, lookup
-from cmp_server.services.sealing import GroupCommitter, seal_batch
+from cmp_server.services.committers import GroupCommitter
+from cmp_server.services.sealing import seal_batch
 from cmp_server.visitor import VisitorContext
 from tests.fixtures.factories import consent_body, device_headers, device_secret_for
 

@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from cmp_server.services import sites
+from cmp_server.services import revisions, sites
 from cmp_server.services.snippet import CONFIG_PLACEHOLDER, script_json
 
 
@@ -44,7 +44,7 @@ def test_a_new_revision_changes_the_etag(client, make_site):
     site = make_site()
     before = client.get(f"/s/{site.site_key}.js").headers["ETag"]
     sites.import_site({**sites.export_site(site), "texts": {"en": {"title": "New"}}}, site)
-    sites.publish_revision(site)
+    revisions.publish_revision(site)
     from cmp_server.extensions import db
     from cmp_server.services import lookup
 
@@ -99,12 +99,18 @@ def test_the_snippet_carries_only_what_the_banner_reads(client, make_site):
     assert "regimes" not in embedded["config"] and "name" not in embedded["config"]
     assert "revision_hash" not in embedded
     assert full["config"]["regimes"] and full["revision_hash"]
-    assert embedded["config"]["texts"] == full["config"]["texts"]
+    # An opt_in visitor never sees the opt_out or notice regimes' first-layer buttons.
+    unshown = ("do_not_sell", "notice_ok")
+    assert embedded["config"]["texts"] == {
+        lang: {k: v for k, v in texts.items() if k not in unshown}
+        for lang, texts in full["config"]["texts"].items()
+    }
+    assert all(full["config"]["texts"][lang].get(k) for lang in ("en",) for k in unshown)
     pixel = embedded["config"]["categories"][2]["trackers"][0]
     assert pixel == {
         "name": "Ad pixel",
         "provider": "Demo Ads",
         "kind": "beacon",
-        "purpose": "Counts ad conversions",
-        "duration": "13 months",
+        "purpose": {"en": "Counts ad conversions", "fr": "Compte les conversions publicitaires"},
+        "duration": {"en": "13 months", "fr": "13 mois"},
     }

@@ -11,9 +11,15 @@ from datetime import UTC, datetime
 import pytest
 
 from cmp_server.extensions import db
-from cmp_server.proof.verify import verify_bundle, verify_records
-from cmp_server.schemas.export import EXPORT_FIELDS, EXPORT_FORMAT_VERSION, ExportRecordSchema
-from cmp_server.services import exports, lookup
+from cmp_server.proof.chain import verify_records
+from cmp_server.proof.verify import verify_bundle
+from cmp_server.schemas.export import (
+    CSV_FORMAT_VERSION,
+    EXPORT_FIELDS,
+    EXPORT_FORMAT_VERSION,
+    ExportRecordSchema,
+)
+from cmp_server.services import bundles, exports, lookup, record_rows
 from cmp_server.services.consents import prepare_consent
 from cmp_server.services.sealing import seal_batch
 from cmp_server.visitor import VisitorContext
@@ -56,7 +62,7 @@ def snapshot_site(make_site, monkeypatch):
 
 
 def test_one_exported_record_snapshot(snapshot_site):
-    [record] = list(exports.iter_records(snapshot_site.id))
+    [record] = list(record_rows.iter_records(snapshot_site.id))
     revision_hash = record.pop("revision_hash")
     assert len(revision_hash) == 64
     digest, record_hash = record.pop("personal_digest"), record.pop("record_hash")
@@ -108,19 +114,34 @@ def post_many(client, site, n):
         assert answer.status_code == 201
 
 
+CSV_SNAPSHOT = (
+    "site_key position received_at expires_at entry_type action choice_necessary "
+    "choice_analytics choice_marketing allowed_kinds revision regime gpc consent_id device_id "
+    "language page_url country browser os device_type ip_truncated client_ts erased_at details"
+)
+
+
+def test_the_csv_columns_are_a_versioned_contract(make_site):
+    """The CSV for DPOs: one column per category, no salt and no hashes. Changing its columns
+    means a new CSV_FORMAT_VERSION, this snapshot and the README's export section."""
+    site = make_site()
+    assert CSV_FORMAT_VERSION == 2
+    assert " ".join(exports.csv_header(exports.site_categories(site.id))) == CSV_SNAPSHOT
+    technical = {"salt", "personal_digest", "prev_hash", "record_hash", "revision_hash"}
+    assert not technical & set(CSV_SNAPSHOT.split())
+
+
 def test_csv_and_ndjson_stream_every_record_in_order(client, make_site):
     site = make_site()
     post_many(client, site, 5)
     text = "".join(exports.stream_csv(site))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["position"] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert tuple(rows[0]) == EXPORT_FIELDS
-    assert json.loads(rows[0]["choices"]) == {
-        "analytics": True,
-        "marketing": True,
-        "necessary": True,
-    }
-    assert rows[0]["gpc"] == "false" and rows[0]["client_ts"] == "2026-11-24T10:00:00.000000Z"
+    assert " ".join(rows[0]) == CSV_SNAPSHOT
+    assert [r["action"] for r in rows[:3]] == ["accept_all", "reject_all", "custom"]
+    assert [r["choice_marketing"] for r in rows[:2]] == ["granted", "refused"]
+    assert {r["choice_necessary"] for r in rows} == {"granted"}
+    assert rows[0]["gpc"] == "no" and rows[0]["client_ts"] == "2026-11-24T10:00:00.000000Z"
 
     lines = "".join(exports.stream_ndjson(site)).splitlines()
     records = [json.loads(line) for line in lines]
@@ -142,8 +163,8 @@ def test_iter_records_finds_a_consent_or_a_device(client, make_site):
     body = consent_body()
     client.post(f"/api/v1/sites/{site.site_key}/consents", json=body)
     post_many(client, site, 2)
-    [by_consent] = exports.iter_records(site.id, consent_id=body["consent_id"])
-    [by_device] = exports.iter_records(site.id, device_id=body["device_id"])
+    [by_consent] = record_rows.iter_records(site.id, consent_id=body["consent_id"])
+    [by_device] = record_rows.iter_records(site.id, device_id=body["device_id"])
     assert by_consent == by_device and by_consent["position"] == 1
 
 
@@ -151,7 +172,7 @@ def test_a_bundle_of_the_live_log_verifies_offline(client, make_site, tmp_path):
     site = make_site()
     post_many(client, site, 7)
     path = tmp_path / "proof.zip"
-    manifest = exports.write_bundle(site, str(path))
+    manifest = bundles.write_bundle(site, str(path))
     db.session.commit()
     assert manifest["records"] == {
         "count": 7,
@@ -162,9 +183,10 @@ def test_a_bundle_of_the_live_log_verifies_offline(client, make_site, tmp_path):
     report = verify_bundle(str(path))
     assert report.ok, report.problems
     assert report.chain.records == 7 and report.revisions == 1
+    assert manifest["bundle_version"] == 2
     members = set(zipfile.ZipFile(path).namelist())
     assert members == {
-        "records.ndjson",
+        "records.tsv",
         "revisions.json",
         "checkpoints.json",
         "keys.json",
@@ -186,7 +208,7 @@ def test_a_time_slice_bundle_is_anchored_by_checkpoints(client, make_site, tmp_p
     middle = datetime.now(UTC)
     post_many(client, site, 3)
     path = tmp_path / "slice.zip"
-    manifest = exports.write_bundle(site, str(path), since=middle)
+    manifest = bundles.write_bundle(site, str(path), since=middle)
     db.session.commit()
     assert manifest["records"]["first_position"] == 4
     assert verify_bundle(str(path)).ok
@@ -197,22 +219,23 @@ def test_a_bundle_of_a_tampered_log_names_the_record(client, make_site, tmp_path
 
     site = make_site()
     post_many(client, site, 4)
-    exports.write_bundle(site, str(tmp_path / "before.zip"))  # checkpoints the honest log
+    bundles.write_bundle(site, str(tmp_path / "before.zip"))  # checkpoints the honest log
     db.session.commit()
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE consent_records SET regime = 'notice' WHERE position = 2"))
-    exports.write_bundle(site, str(tmp_path / "after.zip"))
+    bundles.write_bundle(site, str(tmp_path / "after.zip"))
     db.session.commit()
     report = verify_bundle(str(tmp_path / "after.zip"))
     assert any("position 2" in p for p in report.problems)
 
 
-def test_csv_holds_the_same_values_as_ndjson(client, make_site, runner):
-    """CSV spells each exported value one way: empty for null, true/false, canonical JSON
-    for choices and kinds, the text otherwise — field for field the NDJSON record."""
+def test_csv_says_in_words_what_the_ndjson_holds(client, make_site, runner):
+    """Each CSV row is its NDJSON record for a person: the same values, choices spread one
+    column per category, booleans yes/no, kinds space-separated, an erasure entry's details
+    in `details`, and none of the technical fields."""
     site = make_site()
     post_many(client, site, 4)
-    device_id = next(exports.iter_records(site.id))["device_id"]
+    device_id = next(record_rows.iter_records(site.id))["device_id"]
     client.delete(
         f"/api/v1/sites/{site.site_key}/devices/{device_id}/consents",
         headers=device_headers(device_id),
@@ -225,10 +248,21 @@ def test_csv_holds_the_same_values_as_ndjson(client, make_site, runner):
         if value is None:
             return ""
         if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, dict | list):
-            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return "yes" if value else "no"
+        if isinstance(value, list):
+            return " ".join(value)
         return str(value)
 
     for row, record in zip(rows, records, strict=True):
-        assert row == {field: spelled(value) for field, value in record.items()}
+        for name, cell in row.items():
+            if name.startswith("choice_"):
+                granted = record["choices"].get(name[len("choice_") :])
+                expected = "" if record["entry_type"] != "consent" else spelled(granted)
+                assert cell == expected.replace("yes", "granted").replace("no", "refused")
+            elif name == "details":
+                assert (json.loads(cell) if cell else None) == (
+                    None if record["entry_type"] == "consent" else record["choices"]
+                )
+            else:
+                assert cell == spelled(record[name]), name
+    assert rows[-1]["entry_type"] == "erasure" and rows[0]["consent_id"] == ""  # erased

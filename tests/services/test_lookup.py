@@ -32,7 +32,7 @@ def test_a_stale_state_is_reread(app, make_site):
     state = lookup.site_state(site.site_key)
     site.origins = ["https://new.example"]
     db.session.commit()
-    lookup._sites[site.site_key] = replace(state, fresh_until=0.0)
+    app.extensions[lookup.EXTENSION].sites[site.site_key] = replace(state, fresh_until=0.0)
     assert lookup.site_state(site.site_key).origins == ("https://new.example",)
 
 
@@ -41,7 +41,7 @@ def test_while_one_thread_rereads_the_others_wait_for_its_answer(app, make_site)
     minute-old revision; waiting keeps the database to one read."""
     site = make_site()
     state = lookup.site_state(site.site_key)
-    lookup._sites[site.site_key] = replace(state, fresh_until=0.0)
+    app.extensions[lookup.EXTENSION].sites[site.site_key] = replace(state, fresh_until=0.0)
     queries = count_queries(db.engine)
     answers = []
     start = threading.Barrier(8)

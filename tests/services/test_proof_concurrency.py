@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, LogHead
-from cmp_server.services import proofs
+from cmp_server.services import signing_keys, verification
 from tests.conftest import make_app
 from tests.fixtures.factories import consent_body
 
@@ -51,9 +51,9 @@ def test_concurrent_writers_never_fork_the_chain(app, make_site, backend, databa
     assert sorted(positions) == list(range(1, total + 1))  # no gap, no duplicate
     assert sorted(r["position"] for r in receipts) == list(range(1, total + 1))
     assert db.session.get(LogHead, site.id).size == total
-    result = proofs.verify_site_log(site)
+    result = verification.verify_site_log(site)
     assert result.ok, result
-    keys = proofs.public_keys()
+    keys = signing_keys.public_keys()
     from cmp_server.proof.receipts import receipt_problem
 
     assert all(receipt_problem(r, keys) is None for r in receipts)

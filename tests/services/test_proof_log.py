@@ -7,7 +7,7 @@ from sqlalchemy import select, text, update
 
 from cmp_server.extensions import db
 from cmp_server.models import Checkpoint, ConsentRecord, LogHead
-from cmp_server.services import proofs
+from cmp_server.services import checkpoints, signing_keys, verification
 from tests.fixtures.factories import consent_body
 
 
@@ -31,9 +31,9 @@ def sql(statement, **params):
 def verify(site):
     """Verify in one pass and in two halves on two processes: both must say the same."""
     db.session.rollback()
-    whole = proofs.verify_site_log(site, split=False)
+    whole = verification.verify_site_log(site, split=False)
     db.session.rollback()
-    halves = proofs.verify_site_log(site, split=True)
+    halves = verification.verify_site_log(site, split=True)
     assert (halves.ok, halves.problem, halves.records) == (whole.ok, whole.problem, whole.records)
     if whole.ok:
         assert (halves.head_hash, halves.last_position) == (whole.head_hash, whole.last_position)
@@ -157,7 +157,7 @@ def test_an_appended_record_disagrees_with_the_head(client, make_site):
 def test_a_rewritten_head_and_tail_is_caught_by_a_checkpoint(client, make_site):
     site = make_site()
     post_consents(client, site, 5)
-    proofs.make_checkpoint(site)
+    checkpoints.make_checkpoint(site)
     db.session.commit()
     sql("DELETE FROM consent_records WHERE position = 5")
     row = db.session.execute(
@@ -172,7 +172,7 @@ def test_a_rewritten_head_and_tail_is_caught_by_a_checkpoint(client, make_site):
 def test_a_forged_checkpoint_is_reported(client, make_site):
     site = make_site()
     post_consents(client, site, 2)
-    proofs.make_checkpoint(site)
+    checkpoints.make_checkpoint(site)
     db.session.commit()
     sql("UPDATE checkpoints SET size = 1")
     result = verify(site)
@@ -182,7 +182,7 @@ def test_a_forged_checkpoint_is_reported(client, make_site):
 def test_key_rotation_keeps_old_receipts_verifiable(client, make_site):
     site = make_site()
     [old] = post_consents(client, site, 1)
-    new_key = proofs.rotate_key()
+    new_key = checkpoints.rotate_key()
     db.session.commit()
     [new] = post_consents(client, site, 1)
     assert new["key_id"] == new_key != old["key_id"]
@@ -197,11 +197,11 @@ def test_private_keys_are_stored_encrypted(app, make_site):
     from cmp_server.models import SigningKey
     from cmp_server.proof.keys import private_raw
 
-    signer = proofs.current_signer()
+    signer = checkpoints.current_signer()
     stored = db.session.scalar(select(SigningKey))
     assert private_raw(signer.key) not in stored.encrypted_private_key
-    with pytest.raises(proofs.KeyUnavailable, match="SECRET_KEY"):
-        proofs.decrypt_private_key(
+    with pytest.raises(signing_keys.KeyUnavailable, match="SECRET_KEY"):
+        signing_keys.decrypt_private_key(
             "another secret key!", stored.encrypted_private_key, stored.key_id
         )
 
@@ -234,9 +234,9 @@ def test_a_split_verification_finishes_alone_when_the_child_fails(client, make_s
     post_consents(client, site, 8)
     monkeypatch.setattr(split_verify, "_second_half", lambda connection, *args: connection.close())
     db.session.rollback()
-    result = proofs.verify_site_log(site, split=True)
+    result = verification.verify_site_log(site, split=True)
     assert result.ok and result.records == 8
     sql("UPDATE consent_records SET action = 'accept_all' WHERE position = 6")
     db.session.rollback()
-    broken = proofs.verify_site_log(site, split=True)
+    broken = verification.verify_site_log(site, split=True)
     assert not broken.ok and broken.problem.position == 6

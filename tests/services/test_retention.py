@@ -12,7 +12,7 @@ from cmp_server.extensions import db
 from cmp_server.models import Checkpoint, ConsentRecord, ConsentTally, PurgeStatement, Site
 from cmp_server.models.types import utcnow
 from cmp_server.proof.verify import verify_bundle
-from cmp_server.services import exports, proofs, retention
+from cmp_server.services import bundles, checkpoints, retention, signing_keys, verification
 from tests.fixtures.factories import consent_body, device_headers
 
 
@@ -57,7 +57,7 @@ def test_erasure_keeps_the_log_verifiable_and_is_logged(client, make_site):
     assert entry.device_id is None and entry.consent_id is None
     erased = db.session.scalar(select(ConsentRecord).where(ConsentRecord.position == 2))
     assert erased.salt is None and erased.erased_at is not None and erased.country is None
-    assert proofs.verify_site_log(site).ok
+    assert verification.verify_site_log(site).ok
     verdict = client.post("/api/v1/receipts/verify", json=receipt).json
     assert (verdict["valid"], verdict["record"]) == (True, "erased")
 
@@ -87,7 +87,7 @@ def seal_in_past(app, site, count, days_ago):
         body["client_ts"] = None
         pendings.append(prepare_consent(state, body, visitor, now=now))
     with db.engine.begin() as conn:
-        return [receipt for _, receipt in seal_batch(conn, pendings, proofs.current_signer())]
+        return [receipt for _, receipt in seal_batch(conn, pendings, checkpoints.current_signer())]
 
 
 def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, make_site, tmp_path):
@@ -108,17 +108,17 @@ def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, mak
     assert positions == [5, 6, 7]  # 7: the purge entry
     assert db.session.scalar(select(Checkpoint.reason).where(Checkpoint.size == 4)) == "purge"
     assert tallies(site) == before
-    result = proofs.verify_site_log(site)
+    result = verification.verify_site_log(site)
     assert result.ok, result
     assert result.first_position == 5
-    [statement] = proofs.purge_statements(site)
+    [statement] = checkpoints.purge_statements(site)
     assert statement["first_position"] == 1 and statement["through_position"] == 4
     assert statement["retention_days"] == 365
-    assert proofs.check_receipt(old[1])["record"] == "purged"
+    assert verification.check_receipt(old[1])["record"] == "purged"
     bundle = tmp_path / "purged.zip"
-    exports.write_bundle(site, bundle)
+    bundles.write_bundle(site, bundle)
     db.session.commit()
-    report = verify_bundle(str(bundle), proofs.public_keys())
+    report = verify_bundle(str(bundle), signing_keys.public_keys())
     assert report.ok and report.pinned, report.problems
     assert report.chain.first_position == 5
 
@@ -135,10 +135,10 @@ def test_a_purged_log_without_its_purge_statement_fails(app, make_site):
     retention.purge(site.site_key)
     db.session.execute(PurgeStatement.__table__.delete())
     db.session.commit()
-    result = proofs.verify_site_log(site)
+    result = verification.verify_site_log(site)
     assert not result.ok and result.problem.position == 1
     assert "records 1-3 are gone and no signed purge covers them" in str(result.problem)
-    assert proofs.check_receipt(old[0])["record"] == "not_in_log"
+    assert verification.check_receipt(old[0])["record"] == "not_in_log"
 
 
 def test_a_purge_statement_edited_in_the_database_fails(app, make_site):
@@ -155,7 +155,7 @@ def test_a_purge_statement_edited_in_the_database_fails(app, make_site):
     edited["retention_days"] = 3650
     db.session.execute(PurgeStatement.__table__.update().values(statement=json.dumps(edited)))
     db.session.commit()
-    result = proofs.verify_site_log(site)
+    result = verification.verify_site_log(site)
     assert not result.ok
     assert "the purge statement of positions up to 3: bad signature" in str(result.problem)
 
@@ -183,4 +183,4 @@ def test_a_legal_hold_stops_the_purge(app, make_site):
     db.session.commit()
     [outcome] = retention.purge()
     assert outcome.deleted == 3
-    assert proofs.verify_site_log(site).ok
+    assert verification.verify_site_log(site).ok

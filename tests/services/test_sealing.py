@@ -10,7 +10,8 @@ from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, ConsentTally, LogHead
 from cmp_server.proof.log import GENESIS_HASH, personal_digest, record_hash
 from cmp_server.services import consents, lookup
-from cmp_server.services.sealing import GroupCommitter, hash_fields, seal_batch
+from cmp_server.services.committers import GroupCommitter
+from cmp_server.services.sealing import hash_fields, seal_batch
 from cmp_server.visitor import VisitorContext
 from tests.fixtures.factories import consent_body
 

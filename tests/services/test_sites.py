@@ -6,7 +6,7 @@ import pytest
 
 from cmp_server.extensions import db
 from cmp_server.proof.canonical import canonical_json, sha256_hex
-from cmp_server.services import publishing, sites
+from cmp_server.services import client_config, publishing, revisions, sites
 from cmp_server.services.audit import Actor
 from cmp_server.services.errors import Conflict, Forbidden, InvalidInput
 
@@ -74,8 +74,8 @@ def test_origins_are_normalised(app, demo_config):
 def test_revision_hash_does_not_depend_on_key_order(app, demo_config):
     reordered = json.loads(json.dumps(demo_config, sort_keys=True))
     reordered = dict(reversed(list(reordered.items())))
-    a = sites.publish_revision(sites.import_site(demo_config))
-    b = sites.publish_revision(sites.import_site(reordered))
+    a = revisions.publish_revision(sites.import_site(demo_config))
+    b = revisions.publish_revision(sites.import_site(reordered))
     assert a.config_hash == b.config_hash
     assert a.config_hash == sha256_hex(a.canonical_json.encode())
     assert canonical_json(json.loads(a.canonical_json)) == a.canonical_json
@@ -83,7 +83,7 @@ def test_revision_hash_does_not_depend_on_key_order(app, demo_config):
 
 def test_revision_holds_every_text_the_visitor_sees(app, demo_config):
     custom = {**demo_config, "texts": {"fr": {"title": "Vos cookies"}}}
-    revision = sites.publish_revision(sites.import_site(custom))
+    revision = revisions.publish_revision(sites.import_site(custom))
     snapshot = json.loads(revision.canonical_json)
     assert snapshot["texts"]["fr"]["title"] == "Vos cookies"
     assert snapshot["texts"]["fr"]["reject_all"] == "Tout refuser"
@@ -121,10 +121,10 @@ def _with_tracker(config, category_index, **tracker):
 )
 def test_reconsent_is_required_when_purposes_or_trackers_widen(app, demo_config, mutate, requires):
     site = sites.import_site(demo_config)
-    first = sites.publish_revision(site)
+    first = revisions.publish_revision(site)
     assert (first.number, first.requires_reconsent, first.reconsent_revision) == (1, True, 1)
     sites.import_site(mutate(json.loads(json.dumps(demo_config))), site)
-    second = sites.publish_revision(site)
+    second = revisions.publish_revision(site)
     assert second.number == 2
     assert second.requires_reconsent is requires
     assert second.reconsent_revision == (2 if requires else 1)
@@ -132,17 +132,19 @@ def test_reconsent_is_required_when_purposes_or_trackers_widen(app, demo_config,
 
 def test_a_widening_revision_cannot_skip_reconsent(app, demo_config):
     site = sites.import_site(demo_config)
-    sites.publish_revision(site)
+    revisions.publish_revision(site)
     sites.import_site(_with_tracker(demo_config, 2, name="Another pixel"), site)
     with pytest.raises(InvalidInput, match="requires re-consent"):
-        sites.publish_revision(site, requires_reconsent=False)
+        revisions.publish_revision(site, requires_reconsent=False)
 
 
 def test_the_publisher_may_ask_reconsent_for_a_wording_fix(app, demo_config):
     site = sites.import_site(demo_config)
-    sites.publish_revision(site)
+    revisions.publish_revision(site)
     sites.import_site({**demo_config, "texts": {"en": {"description": "Clearer."}}}, site)
-    revision = sites.publish_revision(site, requires_reconsent=True, published_by="dpo@x.example")
+    revision = revisions.publish_revision(
+        site, requires_reconsent=True, published_by="dpo@x.example"
+    )
     assert revision.requires_reconsent and revision.reconsent_revision == 2
     assert revision.published_by == "dpo@x.example"
 
@@ -159,7 +161,7 @@ def test_the_publisher_may_ask_reconsent_for_a_wording_fix(app, demo_config):
     ],
 )
 def test_regime_for_country(regimes, country, regime):
-    assert sites.regime_for(regimes, country) == regime
+    assert client_config.regime_for(regimes, country) == regime
 
 
 def test_a_draft_without_retention_keeps_the_sites_and_a_new_value_needs_the_capability(
@@ -183,4 +185,4 @@ def test_publishing_refuses_the_published_revision_but_not_a_revert(app, demo_co
     assert publishing.publish(site, None, EDITOR).number == 2
     sites.import_site(demo_config, site)
     revert = publishing.publish(site, None, EDITOR)
-    assert revert.number == 3 and revert.config_hash == sites.get_revision(site, 1).config_hash
+    assert revert.number == 3 and revert.config_hash == revisions.get_revision(site, 1).config_hash

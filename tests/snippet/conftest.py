@@ -30,7 +30,7 @@ PIXEL_GIF = bytes.fromhex(
 
 
 def demo_config(**overrides) -> dict:
-    from cmp_server.services.sites import demo_site_config
+    from cmp_server.services.demo import demo_site_config
 
     config = demo_site_config([SHOP])
     config.update(overrides)
@@ -43,11 +43,11 @@ def make_live_site(live_server):
 
     def make(requires_reconsent=None, **overrides):
         from cmp_server.extensions import db
-        from cmp_server.services import sites
+        from cmp_server.services import revisions, sites
 
         with live_server.app_context():
             site = sites.import_site(demo_config(**overrides))
-            sites.publish_revision(site, requires_reconsent=requires_reconsent)
+            revisions.publish_revision(site, requires_reconsent=requires_reconsent)
             db.session.commit()
             key = site.site_key
             db.session.remove()
@@ -59,12 +59,12 @@ def make_live_site(live_server):
 def republish(live_server, site_key, requires_reconsent=None, **overrides):
     """Publish a new revision of the site with `overrides` applied to its configuration."""
     from cmp_server.extensions import db
-    from cmp_server.services import lookup, sites
+    from cmp_server.services import lookup, revisions, sites
 
     with live_server.app_context():
         site = sites.get_site(site_key)
         sites.import_site({**sites.export_site(site), **overrides}, site)
-        revision = sites.publish_revision(site, requires_reconsent=requires_reconsent)
+        revision = revisions.publish_revision(site, requires_reconsent=requires_reconsent)
         db.session.commit()
         number = revision.number
         db.session.remove()

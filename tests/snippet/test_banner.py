@@ -50,20 +50,7 @@ def test_first_layer_offers_accept_refuse_customize_and_the_policy(shop, make_li
     screenshot(page, "banner-first-layer")
 
 
-@pytest.mark.parametrize("how", ["close button", "Escape"])
-def test_closing_the_banner_refuses_all(shop, make_live_site, live_server, how):
-    key = make_live_site()
-    page = shop.open(key, TRACKERS_HTML)
-    page.locator(BANNER).wait_for()
-    if how == "Escape":
-        page.keyboard.press("Escape")
-    else:
-        action(page, "close").click()
-    assert page.locator(BANNER).count() == 0
-    assert page.evaluate("() => Accord.getConsent().action") == "reject_all"
-    (record,) = wait_for_consents(live_server, key, 1)
-    assert record["action"] == "reject_all"
-    assert shop.tracker_requests() == []
+# Closing the first layer (recorded as `close`): tests/snippet/test_closing_and_withdrawal.py.
 
 
 def test_preferences_list_categories_and_trackers_by_kind(shop, make_live_site):
@@ -299,8 +286,8 @@ def test_keyboard_focus_moves_into_banner_and_is_trapped_in_preferences(shop, ma
     # A visible focus indicator on the focused control.
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
-    page.keyboard.press("Escape")  # no decision yet: closing refuses all
-    assert page.evaluate("() => Accord.getConsent().action") == "reject_all"
+    page.keyboard.press("Escape")  # no decision yet: closing is recorded as `close`
+    assert page.evaluate("() => Accord.getConsent().action") == "close"
 
 
 def test_axe_finds_nothing_with_banner_and_with_preferences_open(shop, make_live_site):

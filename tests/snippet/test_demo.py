@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.fixtures.browser import run_axe, screenshot
+from tests.snippet.test_banner_design import shoot
 
 pytestmark = pytest.mark.browser
 
@@ -15,14 +16,14 @@ def demo_site(live_server):
     """The demo site on the live server (created once), allowed on the server's own origin."""
     from cmp_server.extensions import db
     from cmp_server.models import Site
-    from cmp_server.services import sites
+    from cmp_server.services import revisions, sites
     from cmp_server.services.demo import DEMO_SITE_NAME, demo_site_config
 
     with live_server.app_context():
         site = db.session.scalar(select(Site).where(Site.name == DEMO_SITE_NAME))
         if site is None:
             site = sites.import_site(demo_site_config([live_server.url]))
-            sites.publish_revision(site)
+            revisions.publish_revision(site)
             db.session.commit()
         key = site.site_key
         db.session.remove()
@@ -59,10 +60,12 @@ def test_demo_page_blocks_then_runs_each_tracker_kind(page, live_server, demo_si
     screenshot(page, "demo-after-consent")
 
     page.click("[data-accord-open]")
-    page.get_by_role("button", name="Withdraw consent").click()
-    page.wait_for_function(
-        "() => document.querySelector('[data-demo-status=cookie]').textContent.includes('deleted')"
-    )
+    # The trackers' code ran in this page: withdrawing reloads it (reload_on_withdraw).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Withdraw consent").click()
+    page.wait_for_function("() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
+    assert {kind: status(page, kind) for kind in KINDS} == dict.fromkeys(KINDS, "false")
+    assert "demo_analytics" not in {c["name"] for c in page.context.cookies()}
     assert page.evaluate("() => violations") == []
 
 
@@ -71,3 +74,21 @@ def test_demo_page_in_french(page, live_server, demo_site):
     assert page.locator('[data-accord="banner"] h2').inner_text() == (
         "Nous respectons votre vie privée"
     )
+
+
+@pytest.mark.browser_context(viewport={"width": 390, "height": 844})
+def test_demo_page_fits_a_phone(page, live_server, demo_site):
+    """At 390 px the tracker table fits the screen: nothing wider than the page, every cell's
+    text readable without scrolling sideways (issue 14, point 5)."""
+    page.goto(live_server.url + "/demo")
+    page.locator('[data-accord="banner"]').wait_for()
+    page.locator('[data-accord-action="accept_all"]').click()
+    page.wait_for_function("() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    overflowing = page.evaluate(
+        "() => [...document.querySelectorAll('main td, main th')]"
+        ".filter(c => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > 390)"
+        ".map(c => c.textContent)"
+    )
+    assert overflowing == []
+    shoot(page, "demo-phone", full_page=True)

@@ -115,6 +115,7 @@ def test_history_and_erasure_present_the_secret(shop, make_live_site, live_serve
     assert [h.get(HEADER) for h in sent.to_device("GET")] == [secret]
     assert secret not in json.dumps(history)  # the download holds no secret either
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Erase …? This cannot be undone."
     page.locator(PREFS).get_by_role("button", name="Erase my data").click()
     page.locator('[data-accord="banner"]').wait_for()
     assert [h.get(HEADER) for h in sent.to_device("DELETE")] == [secret]

@@ -1,10 +1,10 @@
-"""What the server embeds in the snippet (sites.snippet_config) is the build's size reference."""
+"""What the server embeds in the snippet (client_config.snippet_config): the size reference."""
 
 import json
 import os
 from pathlib import Path
 
-from cmp_server.services import sites
+from cmp_server.services import client_config, revisions
 
 # The build's size reference (snippet/build.mjs): what `GET /s/<key>.js` embeds for the demo
 # site (3 categories, English and French) for an opt_in visitor without GPC.
@@ -14,8 +14,10 @@ API = f"http://127.0.0.1:5000/api/v1/sites/{SITE_KEY}"
 
 
 def embedded(site) -> dict:
-    client = sites.client_config(sites.published_revision(site), SITE_KEY, "opt_in", API, False)
-    return sites.snippet_config(client)
+    client = client_config.client_config(
+        revisions.published_revision(site), SITE_KEY, "opt_in", API, False
+    )
+    return client_config.snippet_config(client)
 
 
 def test_the_builds_size_reference_is_what_the_server_embeds_for_the_demo_site(make_site):

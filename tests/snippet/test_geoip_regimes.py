@@ -49,11 +49,11 @@ def own_caches():
 @pytest.fixture(scope="module")
 def geo_site(geoip_live_server):
     from cmp_server.extensions import db
-    from cmp_server.services import sites
+    from cmp_server.services import revisions, sites
 
     with geoip_live_server.app_context():
         site = sites.import_site(demo_config(regimes=REGIMES))
-        sites.publish_revision(site)
+        revisions.publish_revision(site)
         db.session.commit()
         key = site.site_key
         db.session.remove()

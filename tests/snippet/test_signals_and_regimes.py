@@ -4,6 +4,7 @@ strict Content-Security-Policy, and the regime the server chose for the visitor.
 import pytest
 
 from tests.snippet.conftest import (
+    SHOP,
     TRACKERS_HTML,
     Shop,
     new_nonce,
@@ -43,7 +44,7 @@ def consent_calls(page):
 
 
 def test_consent_mode_default_comes_first_then_an_update_per_decision(shop, make_live_site):
-    key = make_live_site()
+    key = make_live_site(reload_on_withdraw=False)  # analytics is taken away after it ran
     head = "<script type='text/plain' data-category='analytics' src='https://tracker.example/gtag.js'></script>"
     page = shop.open(key, head=head)
     calls = consent_calls(page)
@@ -103,9 +104,9 @@ def test_gpc_is_honoured_announced_and_recorded_when_no_choice_is_made(
     page.click('[data-accord-action="customize"]')
     assert not page.get_by_label("Advertising").is_checked()
     page.keyboard.press("Escape")
-    # Escape while undecided refuses, which is a choice: the record says reject_all.
+    # Escape while undecided refuses, recorded as what it was: `close`.
     (record,) = wait_for_consents(live_server, key, 1)
-    assert record["action"] == "reject_all"
+    assert record["action"] == "close"
     assert record["gpc"] is True
 
 
@@ -146,12 +147,14 @@ def test_opt_out_runs_trackers_until_do_not_sell(new_shop, make_live_site, live_
     page.wait_for_function("() => (window.ran || []).length == 3")
     button = page.locator(f'{BANNER} [data-accord-action="reject_all"]')
     assert button.inner_text() == "Do not sell or share my personal information"
-    button.click()
-    (record,) = wait_for_consents(live_server, key, 1)
+    with page.expect_navigation():  # the trackers' code ran: refusing reloads the page
+        button.click()
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["regime"] == "opt_out"
     assert record["action"] == "reject_all"
+    page.wait_for_function("() => !!window.Accord")
+    assert page.evaluate("() => window.ran") is None  # nothing ran again after the reload
     shop.requests.clear()
-    page.evaluate("() => { window.ran = []; }")
     shop.open(key, TRACKERS_HTML)
     page.wait_for_timeout(300)
     assert shop.tracker_requests() == []
@@ -207,3 +210,31 @@ def test_works_under_a_strict_csp_and_carries_the_nonce(shop, make_live_site):
     page.click("[data-accord-open]")
     page.locator('[data-accord="preferences"]').wait_for()
     assert page.evaluate("() => violations") == []
+
+
+# gtag.js's own snippet, as sites paste it.
+GTAG = (
+    "<script>window.dataLayer = window.dataLayer || [];"
+    "function gtag(){dataLayer.push(arguments);}"
+    "gtag('js', new Date()); gtag('config', 'G-TEST');</script>"
+)
+
+
+def test_a_tag_placed_before_accord_is_reported_in_the_console(shop, make_live_site):
+    """Consent Mode's default must precede every tag (issue 14, point 5): a tag that ran
+    first sent its hits with no consent state, and the integrator is told where to look."""
+    key = make_live_site()
+    warnings = []
+    shop.page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+    title = "<title>Shop</title>"
+    shop.pages["/tag-first"] = shop.html(key).replace(title, title + GTAG)
+    shop.page.goto(SHOP + "/tag-first")
+    shop.page.wait_for_function("() => !!window.Accord")
+    assert [w for w in warnings if w.startswith("Accord:")] == [
+        "Accord: a tag ran before the Consent Mode default. Put Accord first in <head>."
+    ]
+    warnings.clear()
+    page = shop.open(key, head=GTAG)  # Accord first, the tag after it: all is well
+    page.wait_for_timeout(200)
+    assert [w for w in warnings if w.startswith("Accord:")] == []
+    assert [c[0] for c in consent_calls(page)][:1] == ["default"]

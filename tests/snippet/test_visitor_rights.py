@@ -79,7 +79,10 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     key = make_live_site()
     page = shop.open(key, TRACKERS_HTML)
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
-    decision = page.evaluate("() => Accord.update({marketing: false})")
+    page.wait_for_function("() => (window.ran || []).includes('marketing')")
+    with page.expect_navigation():  # marketing's code ran: taking it away reloads the page
+        decision = page.evaluate("() => Accord.update({marketing: false})")
+    page.wait_for_function("() => !!window.Accord")
     wait_for_consents(live_server, key, 2)
     wait_until(lambda: len(receipts(page)) == 2, page=page)
     device = decision["device_id"]
@@ -88,11 +91,16 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     assert device_rows(live_server, key, device) == (2, 0)
 
     page.click("[data-accord-open]")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.locator(PREFS).get_by_role("button", name="Erase my data").click()
     banner = page.locator(BANNER)
     banner.wait_for()
     assert "Your data has been erased." in banner.inner_text()
     assert page.locator(PREFS).count() == 0
+    assert asked == [
+        "Erase your consent records on this device and on our server? This cannot be undone."
+    ]
 
     # On the server: the device's records are erased (the log keeps their place).
     assert device_rows(live_server, key, device) == (0, 2)
@@ -118,17 +126,71 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     assert [r["device_id"] for r in records] == [None, None, again["device_id"]]
 
 
-def test_erasure_the_server_refuses_changes_nothing(shop, make_live_site, live_server):
+def history_url(live_server, key, decision):
+    return f"{live_server.url}/api/v1/sites/{key}/devices/{decision['device_id']}/consents"
+
+
+@pytest.mark.parametrize("failure", ["refused", "offline"])
+def test_an_erasure_that_fails_changes_nothing_and_says_so(
+    shop, make_live_site, live_server, failure
+):
     key = make_live_site()
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
     wait_for_consents(live_server, key, 1)
-    url = f"{live_server.url}/api/v1/sites/{key}/devices/{decision['device_id']}/consents"
-    page.route(url, lambda route: route.fulfill(status=503, body="{}"))
+    if failure == "refused":
+        fail = lambda route: route.fulfill(status=503, body="{}")  # noqa: E731
+    else:
+        fail = lambda route: route.abort("internetdisconnected")  # noqa: E731
+    page.route(history_url(live_server, key, decision), fail)
     page.evaluate("() => Accord.show('preferences')")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator(PREFS).get_by_role("button", name="Erase my data").click()
-    page.wait_for_timeout(300)
+    alert = page.locator(PREFS).get_by_role("alert")
+    assert alert.inner_text() == "Could not reach the server: nothing was erased. Try again later."
     assert page.evaluate("() => Accord.getConsent()") == decision
     assert decision_cookie(shop) == decision
     assert page.locator(BANNER).count() == 0
     assert device_rows(live_server, key, decision["device_id"]) == (1, 0)
+
+
+def test_erase_my_data_asks_first_and_a_no_erases_nothing(shop, make_live_site, live_server):
+    key = make_live_site()
+    page = shop.open(key)
+    decision = page.evaluate("() => Accord.acceptAll()")
+    wait_for_consents(live_server, key, 1)
+    page.evaluate("() => Accord.show('preferences')")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator(PREFS).get_by_role("button", name="Erase my data").click()
+    page.wait_for_timeout(500)
+    assert page.locator(PREFS).is_visible()
+    assert page.evaluate("() => Accord.getConsent()") == decision
+    assert device_rows(live_server, key, decision["device_id"]) == (1, 0)
+
+
+@pytest.mark.parametrize("failure", ["refused", "offline"])
+def test_a_download_without_the_server_holds_what_the_device_kept_and_says_so(
+    shop, make_live_site, live_server, failure
+):
+    key = make_live_site()
+    page = shop.open(key)
+    decision = page.evaluate("() => Accord.acceptAll()")
+    wait_until(lambda: len(receipts(page)) == 1, page=page)
+    if failure == "refused":
+        fail = lambda route: route.fulfill(  # noqa: E731
+            status=500, content_type="application/json", body='{"error": {"code": "boom"}}'
+        )
+    else:
+        fail = lambda route: route.abort("internetdisconnected")  # noqa: E731
+    page.route(history_url(live_server, key, decision), fail)
+    page.evaluate("() => Accord.show('preferences')")
+    with page.expect_download() as info:
+        page.locator(PREFS).get_by_role("button", name="Download my consent history").click()
+    with open(info.value.path()) as f:
+        history = json.load(f)
+    assert set(history) == {"decision", "receipts"}  # no server error dressed up as history
+    assert history["decision"] == decision
+    assert list(history["receipts"]) == [decision["consent_id"]]
+    assert page.locator(PREFS).get_by_role("alert").inner_text() == (
+        "Could not reach the server: the file holds only what this device kept."
+    )

@@ -1,4 +1,7 @@
-"""Server-side SVG charts for the dashboard: no JavaScript, no CDN, allowed by a strict CSP.
+"""Server-side SVG charts of consent figures: no JavaScript, no CDN, allowed by a strict CSP.
+
+Plain functions from figures (services/stats.py) to SVG, without Flask: the console's
+dashboard shows them, and anything else that reports consent rates can.
 
 Colours come from CSS classes (`a-<action>`) in the console stylesheet; every chart has a
 title and an aria-label, and the page shows the same figures in tables.
@@ -16,6 +19,7 @@ ACTION_LABELS = {
     "custom": "Custom choice",
     "withdraw": "Withdraw",
     "gpc": "GPC signal",
+    "close": "Closed without choosing",
 }
 
 
@@ -32,6 +36,19 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude
 
 
+def axis_ticks(value: int, most: int = 5) -> list[int]:
+    """Whole-number ticks from 0 to a round maximum at or above `value`, evenly spaced by
+    1, 2 or 5 × 10^n, at most `most` of them: 3 decisions give 0 1 2 3, not 0 0.75 1.5."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            size = step * factor
+            top = -(-max(value, 1) // size) * size
+            if top // size + 1 <= most:
+                return list(range(0, top + 1, size))
+        step *= 10
+
+
 def _compact(n: int) -> str:
     if n >= 1_000_000:
         return f"{n / 1_000_000:g}M"
@@ -45,25 +62,25 @@ def daily_chart(days: list[tuple[date, dict]], width=760, height=240) -> Markup:
     left, right, top, bottom = 44, 8, 10, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(actions.values()) for _, actions in days]
-    ymax = nice_ceiling(max(totals, default=0))
+    ticks = axis_ticks(max(totals, default=0))
+    ymax = ticks[-1]
     n = max(len(days), 1)
     slot = plot_w / n
     bar = max(slot * 0.72, 1)
-    title = f"Decisions per day, {days[0][0]:%d %b %Y} to {days[-1][0]:%d %b %Y}" if days else ""
+    title = f"Decisions per day, {days[0][0]:%Y-%m-%d} to {days[-1][0]:%Y-%m-%d}" if days else ""
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        value = ymax * i / 4
-        y = top + plot_h - plot_h * i / 4
+    for value in ticks:
+        y = top + plot_h - plot_h * value / ymax
         out.append(
             f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
         out.append(
             f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{_compact(int(value))}</text>"
+            f"{_compact(value)}</text>"
         )
     label_every = max(1, round(n / 10))
     for i, (day, actions) in enumerate(days):
@@ -85,7 +102,7 @@ def daily_chart(days: list[tuple[date, dict]], width=760, height=240) -> Markup:
         if i % label_every == 0:
             out.append(
                 f'<text class="axis" x="{x + bar / 2:.1f}" y="{height - 8}" '
-                f'text-anchor="middle">{day:%d %b}</text>'
+                f'text-anchor="middle">{day:%m-%d}</text>'
             )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()

@@ -1,5 +1,6 @@
-"""Finding and showing consent records (the proofs) for the DPO: search, one record with
-the revision texts the visitor saw, and whether it verifies."""
+"""Finding and showing consent records (the proofs) for the DPO: search, one record, and
+the revision texts the visitor saw. The console, the admin API and tests call these; whether
+a record or a log verifies is services/verification.py's."""
 
 import json
 from datetime import datetime
@@ -9,7 +10,6 @@ from sqlalchemy import select
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, Revision, Site
 from cmp_server.schemas.export import EXPORT_FIELDS
-from cmp_server.services import proofs
 from cmp_server.services.errors import NotFound
 
 # What a record's page shows: the export's field list, less the site (it is the page's) and
@@ -51,6 +51,7 @@ def search_records(
 
 
 def get_record(site: Site, position: int) -> ConsentRecord:
+    """The site's record at `position` in its log, or NotFound (`unknown_record`)."""
     record = db.session.scalar(
         select(ConsentRecord).where(
             ConsentRecord.site_id == site.id, ConsentRecord.position == position
@@ -89,15 +90,3 @@ def revision_seen(site: Site, record: ConsentRecord) -> dict | None:
             for c in config["categories"]
         ],
     }
-
-
-def verify_record(site: Site, record: ConsentRecord) -> dict:
-    """Whether the record's hash is right and it links to the record before it (the proof
-    package's check of one record): {"ok", "checks": [{"name", "ok", "detail"}]}."""
-    return proofs.verify_record(site, record)
-
-
-def verify_log(site: Site) -> dict:
-    """The whole live log of the site, checked by the proof package: {"ok", "checked",
-    "first_bad_position", "problem", ...}."""
-    return proofs.verify_site(site)

@@ -1,0 +1,45 @@
+// The inline stub: the recommended integration (DESIGN.md, `accord site snippet`). The site
+// pastes it, minified, first in its <head>; it is all of Accord that runs before the page goes
+// on, so nothing waits for Accord's server. It
+// - sets Google Consent Mode's `default`, everything denied, before any tag that follows;
+// - makes window.Accord a queue (`q`): show(), acceptAll(), rejectAll(), update(), on() and
+//   getConsent() called before the snippet arrives are kept, and the snippet applies them in
+//   order (getConsent() answers nothing until then);
+// - loads the snippet: /s/KEY.js (engine, banner UI and config) for a visitor with no
+//   decision, /s/KEY.core.js (no banner UI) for one who has decided; fetched at once (a
+//   preload), run once the page has painted its first content, so that its work never comes
+//   before that paint, or at the load event for a page that paints nothing (a hidden tab).
+// Blocked elements (type="text/plain", data-src) stay inert by themselves until it decides.
+// ES5, since it runs on every browser that opens the page; written for size (gzip -9, in
+// build.mjs's report). __ACCORD_SNIPPET__ is the snippet's URL without ".js", set by the
+// server (services/snippet.py install_html).
+(function (w, d, s, q, a, src, nonce, add, run) {
+  a = w.Accord = w.Accord || { q: (q = []) };
+  'show acceptAll rejectAll update on getConsent'.replace(/\w+/g, function (m) {
+    a[m] = a[m] || function () { q.push([m, arguments]); };
+  });
+  // gtag() as Google writes it: the dataLayer takes Arguments objects.
+  (function () { (w.dataLayer = w.dataLayer || []).push(arguments); })('consent', 'default', {
+    ad_storage: (s = 'denied'), ad_user_data: s, ad_personalization: s, analytics_storage: s,
+    functionality_storage: s, personalization_storage: s, security_storage: s, wait_for_update: 500,
+  });
+  src = __ACCORD_SNIPPET__ + (/(^|; )accord_consent=/.test(d.cookie) ? '.core.js' : '.js');
+  nonce = (d.currentScript || a).nonce;
+  add = function (preload, e) {
+    e = d.createElement(preload ? 'link' : 'script');
+    e.nonce = nonce || '';
+    preload ? ((e.rel = 'preload'), (e.as = 'script'), (e.href = src)) : (e.src = src);
+    d.head.appendChild(e);
+  };
+  run = function () { run && add(); run = 0; };
+  add(1);
+  w.addEventListener('load', function () { run && run(); });
+  try {
+    new PerformanceObserver(function (list) {
+      list.getEntriesByName('first-contentful-paint')[0] && setTimeout(function () { run && run(); });
+    }).observe({ type: 'paint', buffered: true });
+  } catch (e) {
+    run(); // no paint timing: as soon as fetched, like a plain async script
+  }
+  d.hidden && run();
+})(window, document);

@@ -1,0 +1,95 @@
+"""The CSV for DPOs, as a DPO gets it from a real server (CLI and admin API, both databases):
+the documented columns, one per category, choices in words, no salt and no hash; the NDJSON
+keeps every technical field; both say the same about each record."""
+
+import csv
+import io
+import json
+
+from tests.live.test_live_hardening import admin_token, decision, demo_site, post_consent
+
+TECHNICAL = {"salt", "personal_digest", "prev_hash", "record_hash", "revision_hash", "choices"}
+DOCUMENTED = [  # the README's export section lists these, in this order
+    "site_key",
+    "position",
+    "received_at",
+    "expires_at",
+    "entry_type",
+    "action",
+    "choice_*",
+    "allowed_kinds",
+    "revision",
+    "regime",
+    "gpc",
+    "consent_id",
+    "device_id",
+    "language",
+    "page_url",
+    "country",
+    "browser",
+    "os",
+    "device_type",
+    "ip_truncated",
+    "client_ts",
+    "erased_at",
+    "details",
+]
+
+
+def categories(server, key) -> list[dict]:
+    return server.get(f"/api/v1/sites/{key}/config").json()["config"]["categories"]
+
+
+def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(live_server, tmp_path):
+    key = demo_site(live_server)
+    cats = categories(live_server, key)
+    optional = [c["key"] for c in cats if not c["required"]]
+    granted, refused = optional[0], optional[-1]
+    choices = {c["key"]: c["required"] or c["key"] == granted for c in cats}
+    custom = decision(live_server, key, action="custom", choices=choices)
+    assert post_consent(live_server, key, custom).status_code == 201
+    rejected = decision(live_server, key)
+    assert post_consent(live_server, key, rejected).status_code == 201
+
+    out = tmp_path / "proofs.csv"
+    live_server.accord("proofs", "export", "--site", key, "--format", "csv", "-o", out)
+    from_cli = out.read_text(encoding="utf-8")
+    token = admin_token(live_server)
+    answer = live_server.api("GET", f"/sites/{key}/consents/export?format=csv", token)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["X-Accord-Export-Version"] == "2"
+    assert answer.text.splitlines()[0] == from_cli.splitlines()[0]
+
+    for text in (from_cli, answer.text):
+        rows = list(csv.DictReader(io.StringIO(text)))
+        header = list(rows[0])
+        spread = [f"choice_{c['key']}" for c in cats]
+        start = header.index(spread[0])
+        assert header[start : start + len(spread)] == spread  # one column per category
+        documented = DOCUMENTED[:6] + spread + DOCUMENTED[7:]
+        assert header == documented
+        assert not TECHNICAL & set(header)
+        [mine] = [r for r in rows if r["consent_id"] == custom["consent_id"]]
+        assert mine["action"] == "custom" and mine["gpc"] == "no"
+        assert mine[f"choice_{granted}"] == "granted"
+        assert mine[f"choice_{refused}"] == "refused"
+        assert mine["details"] == "" and mine["site_key"] == key
+        [theirs] = [r for r in rows if r["consent_id"] == rejected["consent_id"]]
+        assert {theirs[f"choice_{k}"] for k in optional} == {"refused"}
+
+
+def test_the_ndjson_keeps_every_technical_field(live_server):
+    key = demo_site(live_server)
+    body = decision(live_server, key)
+    assert post_consent(live_server, key, body).status_code == 201
+    token = admin_token(live_server)
+    answer = live_server.api("GET", f"/sites/{key}/consents/export?format=ndjson", token)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["X-Accord-Export-Version"] == "1"
+    [record] = [
+        r
+        for r in map(json.loads, answer.text.splitlines())
+        if r["consent_id"] == body["consent_id"]
+    ]
+    assert set(record) >= TECHNICAL
+    assert record["choices"] == body["choices"] and record["gpc"] is False

@@ -1,0 +1,217 @@
+"""Issue #17: the recommended integration (the inline stub of `accord site snippet`, which
+loads the snippet without blocking) keeps every guarantee of the plain <script> tag.
+
+- Consent Mode's `default` comes before every tag the page places after Accord's lines;
+- nothing blocked runs before a decision, even when the rest of Accord is slow or never
+  arrives (its requests held or refused with page.route);
+- Accord.* calls made before the snippet arrived are queued and applied;
+- a strict nonce CSP still works, the lazily fetched banner UI included;
+- a returning visitor loads the core snippet, and the banner UI only when it must show.
+"""
+
+import re
+
+import pytest
+
+from cmp_server.services.snippet import install_html
+from tests.snippet.conftest import SHOP, TRACKERS_HTML, new_nonce
+
+pytestmark = pytest.mark.browser
+
+BANNER = '[data-accord="banner"]'
+PREFS = '[data-accord="preferences"]'
+SIGNALS = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
+ALL_DENIED = dict.fromkeys(SIGNALS, "denied")
+# A tag placed after Accord's lines: notes what the dataLayer held when it ran.
+TAG = "<script>window.atTag = dataLayer.map(a => [a[0], a[1], a[2]]);</script>"
+
+
+def open_recommended(shop, site_key, body="", head="", nonce=None, path="/", wait=True):
+    """Serve and load a page integrated the recommended way: the printed HTML first in <head>."""
+    stub = install_html(shop.server.url, site_key)
+    if nonce:
+        stub = stub.replace('nonce="NONCE"', f'nonce="{nonce}"')
+    shop.pages[path] = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>'
+        f"{stub}{head}</head><body><main><h1>Shop</h1>{body}</main></body></html>"
+    )
+    # A script that has not arrived holds the load event, not the page's painting.
+    shop.page.goto(SHOP + path, wait_until="load" if wait else "domcontentloaded")
+    if wait:
+        shop.page.wait_for_function("() => !!window.Accord && !window.Accord.q")
+    return shop.page
+
+
+def snippet_requests(shop) -> list[str]:
+    """Paths of the requests the page made to Accord's /s/ (noted from now on)."""
+    seen = []
+    shop.page.on(
+        "request",
+        lambda r: (
+            r.url.startswith(shop.server.url + "/s/")
+            and seen.append(r.url.removeprefix(shop.server.url))
+        ),
+    )
+    return seen
+
+
+def refuse_snippet(shop):
+    shop.page.route(re.compile(re.escape(shop.server.url) + r"/s/.*"), lambda r: r.abort())
+
+
+def test_consent_mode_default_precedes_a_later_tag_without_the_snippet(shop, make_live_site):
+    key = make_live_site()
+    refuse_snippet(shop)
+    page = open_recommended(shop, key, head=TAG, wait=False)
+    page.wait_for_function("() => !!window.atTag")
+    assert page.evaluate("() => atTag") == [
+        ["consent", "default", {**ALL_DENIED, "wait_for_update": 500}]
+    ]
+
+
+def test_the_snippet_then_updates_consent_mode_to_the_regimes_state(shop, make_live_site):
+    key = make_live_site()
+    page = open_recommended(shop, key, head=TAG)
+    assert page.evaluate("() => atTag")[0][1] == "default"
+    commands = page.evaluate("() => dataLayer.map(a => [a[0], a[1]])")
+    # One default (the stub's), then the snippet's update: required categories granted.
+    assert commands.count(["consent", "default"]) == 1
+    update = page.evaluate("() => dataLayer.find(a => a[1] == 'update')[2]")
+    assert update["security_storage"] == "granted"
+    assert update["ad_storage"] == "denied" and update["analytics_storage"] == "denied"
+
+
+def test_nothing_blocked_runs_when_the_snippet_never_arrives(shop, make_live_site):
+    key = make_live_site()
+    refuse_snippet(shop)
+    page = open_recommended(shop, key, TRACKERS_HTML, wait=False)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1000)
+    assert shop.tracker_requests() == []
+    assert page.evaluate("() => window.ran || []") == []
+    assert page.get_attribute("#pixel", "src") is None
+    assert page.get_attribute("iframe", "src") is None
+    assert page.locator("h1").is_visible()  # the page itself rendered
+
+
+def test_nothing_blocked_runs_while_the_snippet_is_slow_then_runs_once_granted(
+    shop, make_live_site
+):
+    key = make_live_site()
+    held = []
+    shop.page.route(
+        re.compile(re.escape(shop.server.url) + r"/s/.*"), lambda route: held.append(route)
+    )
+    page = open_recommended(shop, key, TRACKERS_HTML, wait=False)
+    page.wait_for_timeout(800)
+    assert len(held) == 1 and shop.tracker_requests() == []
+    assert page.evaluate("() => window.ran || []") == []
+    assert page.locator("h1").is_visible()  # painted while Accord was still on its way
+    held[0].continue_()
+    page.locator(BANNER).wait_for()
+    assert shop.tracker_requests() == []
+    page.click(f'{BANNER} [data-accord-action="accept_all"]')
+    page.wait_for_function("() => (window.ran || []).length == 3")
+
+
+def test_early_calls_are_queued_and_applied_in_order(shop, make_live_site):
+    key = make_live_site()
+    early = (
+        "<script>window.got = [];"
+        "Accord.on('consent', d => got.push(d.action));"
+        "Accord.update({analytics: true});"
+        "window.earlyConsent = Accord.getConsent();</script>"
+    )
+    page = open_recommended(shop, key, TRACKERS_HTML, head=early)
+    page.wait_for_function("() => got.length == 1")
+    assert page.evaluate("() => [got, earlyConsent]") == [["custom"], None]
+    page.wait_for_function("() => (window.ran || []).length == 2")
+    assert page.evaluate("() => ran") == ["analytics", "inline-analytics"]
+    assert page.evaluate("() => Accord.getConsent().choices") == {
+        "necessary": True,
+        "analytics": True,
+        "marketing": False,
+    }
+
+
+def test_an_early_show_opens_the_preferences_on_a_returning_visit(shop, make_live_site):
+    key = make_live_site()
+    page = open_recommended(shop, key)
+    page.click(f'{BANNER} [data-accord-action="reject_all"]')
+    requests = snippet_requests(shop)
+    open_recommended(shop, key, head="<script>Accord.show('preferences')</script>")
+    page.locator(PREFS).wait_for()
+    assert [p for p in requests if "/ui." in p], requests
+
+
+def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(shop, make_live_site):
+    key = make_live_site()
+    requests = snippet_requests(shop)
+    page = open_recommended(shop, key, TRACKERS_HTML)
+    page.locator(BANNER).wait_for()
+    assert requests == [f"/s/{key}.js"]
+    page.click(f'{BANNER} [data-accord-action="accept_all"]')
+    page.wait_for_function("() => (window.ran || []).length == 3")
+    # The full snippet fetches the core one for the next page once the visitor decided.
+    page.wait_for_timeout(300)
+    assert requests == [f"/s/{key}.js", f"/s/{key}.core.js"]
+    requests.clear()
+    open_recommended(shop, key, "<p>No tracker here.</p>", path="/other")
+    page.wait_for_timeout(300)
+    assert requests == [f"/s/{key}.core.js"]
+    assert page.evaluate("() => Accord.getConsent().action") == "accept_all"
+    assert page.locator(BANNER).count() == 0
+    page.evaluate("() => Accord.show('preferences')")
+    page.locator(PREFS).wait_for()
+    # The UI, and the visitor's texts in the page's language (the core carries none).
+    assert requests[0] == f"/s/{key}.core.js" and len(requests) == 3
+    (ui,) = [p for p in requests[1:] if p.endswith(".js")]  # fetched side by side
+    assert re.fullmatch(r"/s/ui\.[0-9a-f]{16}\.js", ui)
+    assert f"/s/{key}/texts.1.en.json" in requests
+
+
+def test_a_returning_visitors_refused_iframe_gets_its_placeholder(shop, make_live_site):
+    key = make_live_site()
+    page = open_recommended(shop, key, TRACKERS_HTML)
+    page.click(f'{BANNER} [data-accord-action="reject_all"]')
+    open_recommended(shop, key, TRACKERS_HTML, path="/again")
+    placeholder = page.locator('[data-accord="placeholder"]')
+    placeholder.wait_for()
+    placeholder.locator("button").click()
+    page.wait_for_function("() => document.querySelector('iframe').src.includes('video.example')")
+
+
+def test_a_strict_csp_with_the_nonce_filled_in(shop, make_live_site):
+    key = make_live_site()
+    nonce = new_nonce()
+    shop.csp = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
+        f"img-src https://ads.example; frame-src https://video.example; "
+        f"connect-src {shop.server.url}"
+    )
+    shop.page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = open_recommended(shop, key, TRACKERS_HTML, nonce=nonce)
+    banner = page.locator(BANNER)
+    banner.wait_for()
+    assert banner.evaluate("el => getComputedStyle(el).position") == "fixed"
+    page.click(f'{BANNER} [data-accord-action="accept_all"]')
+    page.wait_for_function("() => (window.ran || []).length == 3")
+    # Returning: the core snippet, then the UI chunk fetched under the same nonce.
+    open_recommended(shop, key, TRACKERS_HTML, nonce=nonce, path="/next")
+    page.click("[data-accord-open]")
+    prefs = page.locator(PREFS)
+    prefs.wait_for()
+    assert prefs.evaluate("el => getComputedStyle(el.parentNode).position") == "fixed"
+    assert page.evaluate("() => violations") == []
