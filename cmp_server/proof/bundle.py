@@ -15,6 +15,11 @@ Members:
   purges.json         the signed statements of the retention purges that removed the log's
                       first records, if any (proof/purges.py)
   cosignatures.json   the witnesses' cosignatures of those checkpoints (proof/cosign.py)
+  scans.json          the site's finished scans: each signed statement and its report
+                      (proof/evidence.py; absent from older bundles)
+  screenshots.json    the screenshots of those revisions: revision, config_hash, language,
+                      viewport, layer, size, SHA-256 and the member holding the PNG
+  screenshots/*.png   the PNGs themselves (<revision>-<language>-<viewport>-<layer>.png)
   manifest.json       what this is, the record range, and SHA-256 and size of every member
   manifest.sig.json   Ed25519 signature of manifest.json (context "manifest")
   README.txt          for the person who receives the bundle: what it is, how to verify it
@@ -63,6 +68,12 @@ WHAT IS INSIDE
                      first records, with the retention that allowed them (if any).
   keys.json          The public keys the bundle says it was signed with.
   cosignatures.json  Witnesses' signatures of those checkpoints (if the site has any).
+  scans.json         The site's scans: what its pages really did before a choice, after
+                     "Refuse all" and after "Accept all" (the report), each with a
+                     statement signed by the site's key naming the report's SHA-256.
+  screenshots.json   What the visitors saw: for each revision above, its banner and
+  screenshots/       preferences dialog drawn in each language, on desktop and phone
+                     (the PNG files in screenshots/), each with its SHA-256.
   manifest.json      Every file above with its SHA-256; manifest.sig.json signs it.
 
 HOW TO VERIFY IT

@@ -151,6 +151,10 @@ def describe(report: BundleReport) -> list[str]:
         )
     if report.revisions:
         lines.append(f"Banner revisions:    {report.revisions}")
+    if report.scans:
+        lines.append(f"Scans:               {report.scans}, each with its signed statement")
+    if report.screenshots:
+        lines.append(f"Screenshots:         {report.screenshots} PNGs of those revisions")
     for key_id, fingerprint in report.fingerprints.items():
         role = "signed the manifest" if key_id == report.signer_key_id else "in the bundle"
         lines.append(f"Key {key_id}:  {role}, SHA-256 fingerprint {fingerprint}")

@@ -1,5 +1,6 @@
-"""Verifying a proof bundle offline: container, signatures, keys, checkpoints, revisions and
-the chain of records. No Flask, no database, no file written.
+"""Verifying a proof bundle offline: container, signatures, keys, checkpoints, revisions, the
+scans and screenshots (proof/evidence.py) and the chain of records. No Flask, no database, no
+file written.
 
 Records are checked in runs of `BATCH_LINES` lines, each by its own chain verifier (in worker
 processes for a large bundle, proof/parallel.py), and the runs are joined in order
@@ -28,6 +29,7 @@ from cmp_server.proof.chain import (
     parsed_row,
 )
 from cmp_server.proof.checkpoints import checkpoint_problem
+from cmp_server.proof.evidence import evidence_counts, evidence_problems
 from cmp_server.proof.keys import PublicKeys
 from cmp_server.proof.layout import Col
 from cmp_server.proof.log import GENESIS_HASH
@@ -53,6 +55,8 @@ class BundleReport:
     revisions: int = 0
     checkpoints: int = 0
     largest_checkpoint: int | None = None
+    scans: int = 0
+    screenshots: int = 0
 
     @property
     def ok(self) -> bool:
@@ -90,8 +94,8 @@ def verify_bundle(
 
 
 def _check_layers(reader, report: BundleReport, trusted, progress, workers, batch) -> None:
-    """Signature, keys, checkpoints, revisions, then the chain; stops at the first broken
-    layer (its problems are in `report`)."""
+    """Signature, keys, checkpoints, revisions, then the scans and screenshots and the chain;
+    stops at the first broken layer (its problems are in `report`)."""
     manifest = reader.manifest
     keys = _bundle_keys(reader, report)
     if keys is None:
@@ -117,6 +121,8 @@ def _check_layers(reader, report: BundleReport, trusted, progress, workers, batc
     report.revisions = len(revisions)
     if report.problems:
         return
+    report.problems += evidence_problems(reader, keys, revisions, report.site_key)
+    report.scans, report.screenshots = evidence_counts(reader)
     context = (keys, checkpoints, revisions, report.problems)
     report.chain = _bundle_chain(reader, manifest, *context, progress, workers, batch)
 

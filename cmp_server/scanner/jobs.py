@@ -45,7 +45,7 @@ class Jobs:
             from cmp_server.services.screenshot_job import take_screenshots
 
             with app.app_context():
-                pass  # MUTATION take_screenshots(revision_id)
+                take_screenshots(revision_id)
 
         self.screenshots = self.huey.task(name="accord.screenshots")(screenshots)
 

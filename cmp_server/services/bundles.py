@@ -18,7 +18,7 @@ from cmp_server.proof.chain import LINE_FIELDS, record_line
 from cmp_server.proof.layout import EXPORT_FIELDS, Col
 from cmp_server.proof.log import GENESIS_HASH, timestamp
 from cmp_server.schemas.export import EXPORT_FORMAT_VERSION
-from cmp_server.services import checkpoints, signing_keys, witnesses
+from cmp_server.services import bundle_evidence, checkpoints, signing_keys, witnesses
 from cmp_server.services.record_rows import verify_rows
 
 PROGRESS_EVERY = 1000
@@ -89,6 +89,7 @@ def write_bundle(
     writer.write_json("keys.json", {"keys": signing_keys.key_documents()})
     writer.write_json(PURGES, checkpoints.purge_statements(site))
     writer.write_json(COSIGNATURES, witnesses.cosignatures(site))
+    bundle_evidence.write_evidence(writer, site, revisions)
     return writer.close(
         {
             "site_key": site.site_key,

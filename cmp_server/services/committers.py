@@ -191,6 +191,7 @@ class GroupCommitter:
         docstring), then with the look-up of existing consent_ids, then consent by consent."""
         signer = self.signer()  # before the batch's transaction: it may create the key
         pendings = [p for p, _ in batch]
+        started = time.perf_counter()
         try:
             with self.write_lock(), self.transaction() as conn:
                 results = sealing.seal_batch(
@@ -210,8 +211,19 @@ class GroupCommitter:
             for _, future in batch:
                 future.set_exception(error)
             return
+        log_commit(len(batch), time.perf_counter() - started)
         for (_, future), result in zip(batch, results, strict=True):
             future.set_result(result)
+
+
+SLOW_COMMIT_SECONDS = 1.0
+
+
+def log_commit(size: int, seconds: float) -> None:
+    """Each batch's commit latency at DEBUG; a slow one (the database or the disk lags, and
+    visitors wait with it) at WARNING."""
+    level = logging.WARNING if seconds >= SLOW_COMMIT_SECONDS else logging.DEBUG
+    log.log(level, "consent batch of %d committed in %.1f ms", size, seconds * 1000)
 
 
 class DirectCommitter(GroupCommitter):

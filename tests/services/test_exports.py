@@ -195,6 +195,8 @@ def test_a_bundle_of_the_live_log_verifies_offline(client, make_site, tmp_path):
         "README.txt",
         "purges.json",
         "cosignatures.json",
+        "scans.json",  # empty: no scan, and no screenshot of the revision
+        "screenshots.json",
     }
     readme = zipfile.ZipFile(path).read("README.txt").decode()
     assert f"site {site.site_key}, exported" in readme

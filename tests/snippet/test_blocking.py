@@ -130,9 +130,10 @@ def test_withdrawal_deletes_cookies_and_nothing_reactivates(shop, make_live_site
     page.wait_for_function("() => (window.ran || []).length == 3")
     seed_tracker_cookies(shop)
     page.click("[data-accord-open]")
-    page.locator(PREFS).get_by_role("button", name="Withdraw consent").click()
+    with page.expect_navigation():  # granted code ran: the page reloads (reload_on_withdraw)
+        page.locator(PREFS).get_by_role("button", name="Withdraw consent").click()
     assert "demo_analytics" not in shop.cookies()
-    assert page.evaluate("() => Accord.getConsent().action") == "withdraw"
+    page.wait_for_function("() => window.Accord?.getConsent?.()?.action == 'withdraw'")
     records = wait_for_consents(live_server, key, 2)
     assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": False}
 
