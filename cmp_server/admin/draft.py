@@ -15,7 +15,6 @@ from cmp_server.admin.access import (
 )
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import (
-    COLOR_KEYS,
     ActionForm,
     LookForm,
     apply_errors,
@@ -100,10 +99,10 @@ def site_look(site_key):
     colors = {**revisions.DEFAULT_LOOK["colors"], **(site.look.get("colors") or {})}
     if request.method == "GET":
         form.position.data = site.look.get("position", "bottom")
-        for key in COLOR_KEYS:
+        for key in contrast.COLOR_KEYS:
             form[key].data = colors[key]
     if request.method == "POST":
-        colors = {k: (form[k].data or "").strip() for k in COLOR_KEYS}
+        colors = {k: (form[k].data or "").strip() for k in contrast.COLOR_KEYS}
     if form.validate_on_submit():
         problems = contrast.problems_by_field(colors)
         for name, messages in problems.items():

@@ -29,15 +29,6 @@ from cmp_server.services.texts import TEXT_KEYS
 from cmp_server.vocabulary import CONSENT_MODE_SIGNALS, LOOK_POSITIONS, ROLES, TRACKER_KINDS
 
 LONG_TEXTS = {"description", "preferences_description", "gpc_notice", "blocked_content"}
-COLOR_KEYS = (
-    "background",
-    "text",
-    "accept_background",
-    "accept_text",
-    "reject_background",
-    "reject_text",
-    "link",
-)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -14,8 +14,10 @@ Nothing here knows the site's declarations: `classify` turns these observations 
 import contextlib
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 BEFORE_CHOICE, AFTER_REFUSE, AFTER_ACCEPT = "before_choice", "after_refuse", "after_accept"
@@ -42,6 +44,16 @@ STORAGE_JS = """async () => {
   if (calls) out.calls = calls.splice(0, calls.length);
   return out;
 }"""
+
+T = TypeVar("T")
+
+
+def in_own_thread(work: Callable[[], T]) -> T:
+    """Run `work` in a thread of its own and return (or raise) what it does. Playwright's
+    sync API refuses a thread that runs an asyncio loop (an async host, or a test session
+    with pytest-playwright's browser open), so the browser work never shares the caller's."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-browser") as pool:
+        return pool.submit(work).result()
 
 
 class ScanError(Exception):
@@ -121,6 +133,9 @@ class Scanner:
         self.initiators: dict[str, str] = {}
 
     def run(self) -> Observations:
+        return in_own_thread(self._run)
+
+    def _run(self) -> Observations:
         if not Path(self.options.chromium).exists():
             raise ScanError(f"{self.options.chromium} is missing: install Debian's chromium")
         from playwright.sync_api import Error, sync_playwright

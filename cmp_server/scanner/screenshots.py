@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from cmp_server.scanner.browse import CHROMIUM_ARGS, ScanError
+from cmp_server.scanner.browse import CHROMIUM_ARGS, ScanError, in_own_thread
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 LAYERS = ("banner", "preferences")
@@ -51,6 +51,10 @@ def page_html(script: str, lang: str, title: str) -> str:
 def capture(script: str, languages: list[str], title: str, chromium: str) -> list[Shot]:
     """Every layer of the snippet `script` in each language and viewport; ScanError when
     Chromium is missing or the banner does not show."""
+    return in_own_thread(lambda: _capture(script, languages, title, chromium))
+
+
+def _capture(script: str, languages: list[str], title: str, chromium: str) -> list[Shot]:
     if not Path(chromium).exists():
         raise ScanError(f"{chromium} is missing: install Debian's chromium")
     from playwright.sync_api import Error as PlaywrightError
