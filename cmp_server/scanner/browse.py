@@ -133,9 +133,6 @@ class Scanner:
         self.initiators: dict[str, str] = {}
 
     def run(self) -> Observations:
-        return in_own_thread(self._run)
-
-    def _run(self) -> Observations:
         if not Path(self.options.chromium).exists():
             raise ScanError(f"{self.options.chromium} is missing: install Debian's chromium")
         from playwright.sync_api import Error, sync_playwright
