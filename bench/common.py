@@ -151,7 +151,8 @@ def wrk(url: str, script: str, seconds: int, connections: int, env: dict | None 
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, **(env or {})},
+        # The scripts require("wrk_lib") from bench/.
+        env={**os.environ, "LUA_PATH": f"{ROOT / 'bench'}/?.lua;;", **(env or {})},
     )
     if result.returncode != 0:
         raise RuntimeError(f"wrk {url} failed: {result.stdout[-500:]}{result.stderr[-500:]}")

@@ -19,7 +19,7 @@ from cmp_server import create_app
 from cmp_server.extensions import db
 from cmp_server.services import demo, lookup
 
-pytest_plugins = ["tests.fixtures.factories"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.databases"]
 if Path(__file__).with_name("fixtures").joinpath("browser.py").exists():
     pytest_plugins.append("tests.fixtures.browser")
 

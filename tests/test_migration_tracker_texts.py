@@ -4,24 +4,11 @@ per language, the existing ones the site's default language's; and back."""
 import json
 from datetime import UTC, datetime
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from cmp_server.extensions import db
-from tests.conftest import _postgres_database, make_app
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker-texts.db'}"
-        return
-    url, drop = _postgres_database()
-    if url is None:
-        pytest.skip(drop)
-    yield url
-    drop()
+from tests.conftest import make_app
 
 
 def insert_site(conn, default_language: str) -> None:
@@ -59,8 +46,8 @@ def trackers(conn) -> list:
     ]
 
 
-def test_tracker_texts_become_the_default_languages_and_come_back(database, tmp_path):
-    app = make_app(database, tmp_path / "instance")
+def test_tracker_texts_become_the_default_languages_and_come_back(empty_database, tmp_path):
+    app = make_app(empty_database, tmp_path / "instance")
     with app.app_context():
         upgrade(revision="0007")
         with db.engine.begin() as conn:

@@ -198,12 +198,21 @@ def category_edit(site_key, key):
 @bp.post("/sites/<site_key>/categories/<key>/delete")
 @requires("edit_config")
 def category_delete(site_key, key):
-    site = site_for(site_key)
+    def remove(data):
+        data["categories"].remove(find_category(data, key))
+        return f"purpose {key} deleted", f"Purpose “{key}” removed from the draft."
+
+    return _remove_from_draft(site_for(site_key), remove)
+
+
+def _remove_from_draft(site, remove):
+    """A delete button's POST: `remove(data)` takes the item out of the site's document and
+    returns the draft's summary and the flash message; then back to the overview."""
     if ActionForm().validate_on_submit():
         data = sites.export_site(site)
-        data["categories"].remove(find_category(data, key))
-        save_draft(site, data, f"purpose {key} deleted")
-        flash(f"Purpose “{key}” removed from the draft.", "success")
+        summary, message = remove(data)
+        save_draft(site, data, summary)
+        flash(message, "success")
     return redirect(url_for("admin.site_overview", site_key=site.site_key))
 
 
@@ -286,13 +295,11 @@ def tracker_edit(site_key, key, index):
 @bp.post("/sites/<site_key>/categories/<key>/trackers/<int:index>/delete")
 @requires("edit_config")
 def tracker_delete(site_key, key, index):
-    site = site_for(site_key)
-    if ActionForm().validate_on_submit():
-        data = sites.export_site(site)
+    def remove(data):
         trackers = find_category(data, key)["trackers"]
         if not 0 <= index < len(trackers):
             raise NotFound("No such tracker.", code="unknown_tracker")
-        removed = trackers.pop(index)
-        save_draft(site, data, f"tracker {removed['name']} deleted from {key}")
-        flash(f"Tracker “{removed['name']}” removed from the draft.", "success")
-    return redirect(url_for("admin.site_overview", site_key=site.site_key))
+        name = trackers.pop(index)["name"]
+        return f"tracker {name} deleted from {key}", f"Tracker “{name}” removed from the draft."
+
+    return _remove_from_draft(site_for(site_key), remove)

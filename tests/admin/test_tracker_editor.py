@@ -151,3 +151,18 @@ def test_regime_notices_are_edited_per_language_over_the_built_in_ones(marketer,
     snapshot = revisions.revision_snapshot(sites.get_site(site.site_key))
     assert snapshot["texts"]["pl"]["do_not_sell"] == "Nie sprzedawaj moich danych"
     assert snapshot["texts"]["pl"]["gpc_notice"].startswith("Twoja przeglądarka")
+
+
+def test_deleting_a_tracker_then_its_purpose(marketer, make_site):
+    site = make_site(published=False)
+    before = analytics_trackers(site.site_key)
+    answer = marketer.post(f"{tracker_url(site, 0)}/delete", follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"Tracker “{before[0]['name']}” removed from the draft." in answer.get_data(as_text=True)
+    assert analytics_trackers(site.site_key) == before[1:]
+    assert marketer.post(f"{tracker_url(site, 9)}/delete").status_code == 404
+
+    answer = marketer.post(f"/admin/sites/{site.site_key}/categories/analytics/delete")
+    assert answer.status_code == 302
+    keys = [c["key"] for c in sites.export_site(sites.get_site(site.site_key))["categories"]]
+    assert "analytics" not in keys and keys
