@@ -28,6 +28,8 @@ snippet: snippet/node_modules/.package-lock.json
 snippet-check: snippet/node_modules/.package-lock.json
 	cd snippet && npm run check
 
+# the demo shop is on 127.0.0.1: let the console scan it (README, "Scanner")
+run: export ACCORD_SCAN_PRIVATE_NETWORKS ?= 1
 run: $(STAMP)
 	$(BIN)/accord db upgrade
 	$(BIN)/accord demo --origin http://127.0.0.1:$(PORT) --origin http://localhost:$(PORT)
@@ -47,8 +49,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Tests run on TEST_WORKERS pytest-xdist workers, each file on one worker (pyproject addopts);
+# `make test TEST_WORKERS=0` runs them one by one in this process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) snippet-check lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser" -x -q

@@ -66,10 +66,10 @@ def bench(backend: str, records: int, days: int, runs: int) -> dict:
     from sqlalchemy import func, select
 
     from cmp_server import create_app
-    from cmp_server.admin.auth import password_fingerprint
+    from cmp_server.admin.auth import SESSION_ID
     from cmp_server.extensions import db
     from cmp_server.models import ConsentTally
-    from cmp_server.services import lookup, revisions, sites, staff, stats
+    from cmp_server.services import lookup, revisions, sites, staff, staff_sessions, stats
     from cmp_server.services.demo import demo_site_config
     from cmp_server.services.seeding import seed_consents
 
@@ -93,13 +93,15 @@ def bench(backend: str, records: int, days: int, runs: int) -> dict:
             db.session.commit()
             lookup.forget_site(site.site_key)
             site_key, user_id = site.site_key, user.id
-            fingerprint = password_fingerprint(user)
+            session_id = staff_sessions.start_session(user)
+            db.session.commit()
 
         client = app.test_client()
         with app.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()
         with client.session_transaction() as session:
-            session.update(_user_id=str(user_id), _fresh=True, _id=identifier, pwv=fingerprint)
+            session.update(_user_id=str(user_id), _fresh=True, _id=identifier)
+            session[SESSION_ID] = session_id
 
         def page():
             answer = client.get(f"/admin/sites/{site_key}/dashboard")

@@ -79,7 +79,9 @@ def scan(site_key, url, pages, as_json):
         could_not_run(exc.message)
     progress = None if as_json else Progress()
     try:
-        report = service.scan_site(site, url, service.options_from_config(pages), progress)
+        report = service.scan_site(
+            site, url, service.options_from_config(pages, operator=True), progress
+        )
     except ScanError as exc:
         could_not_run(str(exc))
     finally:

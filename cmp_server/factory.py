@@ -19,6 +19,7 @@ from cmp_server.public.routes import bp as public_bp
 from cmp_server.public.snippet_fast_path import SnippetFastPath
 from cmp_server.services import checkpoints, committers, lookup, snippet
 from cmp_server.sessions import StaffOnlySessions
+from cmp_server.strict_json import StrictJSONProvider
 from config import Config
 
 # Settings a caller may pass that decide what `Config.from_env` would otherwise read from the
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment (overridden by `config`), extensions,
     per-app services, blueprints, error handlers and CLI."""
     app = Flask("cmp_server", instance_relative_config=False)
+    app.json = StrictJSONProvider(app)  # a lone surrogate in a JSON body is a 400, not a 500
     app.config.from_mapping(load_settings(config))
     app.instance_path = app.config["ACCORD_INSTANCE_PATH"]
     logs.configure(app)  # first: no full IP, device ID or secret in any log line after this

@@ -1,13 +1,19 @@
 // Builds the snippet's files into cmp_server/static/ and checks their size. esbuild bundles and
 // minifies each entry (CSS as a string) into an IIFE; terser compresses it further.
 //
-//   accord.js       src/index.js, the full snippet: engine, banner UI, styles. GET /s/KEY.js,
-//                   the plain <script> tag, and what the stub loads for a visitor with no decision.
+//   accord.js       src/index.js, the full snippet: engine, first-layer UI and styles. GET
+//                   /s/KEY.js, the plain <script> tag, and what the stub loads for a visitor with
+//                   no decision. The preferences dialog is not in it: it takes it from the UI
+//                   chunk when the visitor is about to open it (src/chunk.js).
 //   accord-core.js  src/index.js without the UI (src/ui-lazy.js in place of src/ui-bundled.js):
 //                   GET /s/KEY.core.js, what the stub loads for a visitor who has decided.
-//   accord-ui.js    src/ui-chunk.js, the UI the core fetches when a layer or placeholder must
-//                   show: GET /s/ui.<hash>.js (the first 16 hex of its SHA-256; immutable).
+//   accord-ui.js    src/ui-chunk.js, the whole UI (first layer, preferences dialog, styles): what
+//                   the core fetches when a layer or placeholder must show, and the full snippet
+//                   for the preferences dialog. GET /s/ui.<hash>.js (the first 16 hex of its
+//                   SHA-256; immutable).
 //   accord-stub.js  src/stub.js, the inline stub of the recommended integration (ES5).
+//   ui/ui.<hash>.js the UI chunk again under its name, next to every earlier build's: kept, so
+//                   a core snippet cached before a deploy still gets the UI it was built with.
 //
 //   node build.mjs            build, print sizes, fail over budget
 //   node build.mjs --check    build in memory and fail if a committed file differs (CI)
@@ -15,14 +21,16 @@
 // The budget (DESIGN.md, Targets) is on what a visitor downloads on a first visit: the stub (what
 // it adds to a small page's gzipped HTML, which carries it),
 // the full snippet and the configuration the server embeds in it for the demo site (3 categories,
-// English and French), gzip -9, under 7.4 KB, read as 7,400 bytes. test/demo-snippet-config.json
-// is that embedded form (cmp_server/services/sites.py snippet_config);
-// tests/snippet/test_embedded_config.py keeps it so. Node's zlib (Chromium's) compresses this
+// English and French), gzip -9, under 7.4 KB, read as 7,400 bytes. The stub asks for the full
+// snippet with the visitor's languages (/s/KEY.js?lang=...), and the server embeds the first
+// layer's texts in one language only: test/demo-snippet-config.json is that embedded form for a French-speaking
+// visitor, French being the demo's longer language (cmp_server/services/client_config.py
+// snippet_config); tests/snippet/test_embedded_config.py keeps it so. Node's zlib (Chromium's) compresses this
 // about 45 B less tightly than the server's (Python's zlib), so the figures printed here err on
 // the safe side. Property names ending in "_" are shortened the same way in every file (one
 // esbuild mangle cache), so the core and the UI chunk agree on them.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -36,8 +44,8 @@ const OUT = {
   ui: STATIC + 'accord-ui.js',
   stub: STATIC + 'accord-stub.js',
 };
-// What the server embeds for the demo site: in the full snippet, with the texts of every
-// language; in the core one, without texts (its UI fetches the visitor's language from
+// What the server embeds for the demo site: in the full snippet, with the texts of the
+// visitor's one language (what the stub asks for); in the core one, without texts (its UI fetches the visitor's language from
 // GET /s/KEY/texts.REV.LANG.json, of which the French payload is the larger).
 const DEMO_CONFIG = here('test/demo-snippet-config.json');
 const DEMO_CORE_CONFIG = here('test/demo-snippet-config.core.json');
@@ -45,10 +53,6 @@ const DEMO_TEXTS = here('test/demo-texts.fr.json');
 const PLACEHOLDER = '__ACCORD_CONFIG__';
 const STUB_PLACEHOLDER = '__ACCORD_SNIPPET__';
 const BUDGET = 7400; // bytes, gzip -9, first visit: stub + full snippet + embedded config
-// The target above is not met yet (8,999 B after the banner redesign, the 24 languages and the
-// first-paint split: issues #14 and #17 stay open on it). Until it is, the build fails on growth
-// past this ceiling, so no change makes it worse unnoticed.
-const CEILING = 9100;
 
 // styles.css is imported as a minified string, applied at run time by the script.
 const cssAsText = {
@@ -114,14 +118,14 @@ export const uiFileName = (code) =>
 
 /** Every file, {full, core, ui, stub}: code as written to cmp_server/static/. */
 export async function build() {
-  // The full build first: it holds every mangled name, so the others take theirs from it.
-  const [full, mangleCache] = await bundle('src/index.js');
-  const [ui] = await bundle('src/ui-chunk.js', { mangleCache });
-  const [core] = await bundle('src/index.js', {
-    mangleCache,
-    plugins: [lazyUi],
-    define: { __ACCORD_UI__: JSON.stringify(uiFileName(ui)) },
-  });
+  // Every build shares one mangle cache, so the snippets and the UI chunk agree on names. The
+  // snippets name the chunk (__ACCORD_UI__), so it is built first: a first pass over the full
+  // snippet gives it the names the snippets use.
+  const [, snippetNames] = await bundle('src/index.js', { define: { __ACCORD_UI__: '""' } });
+  const [ui, mangleCache] = await bundle('src/ui-chunk.js', { mangleCache: snippetNames });
+  const define = { __ACCORD_UI__: JSON.stringify(uiFileName(ui)) };
+  const [full] = await bundle('src/index.js', { mangleCache, define });
+  const [core] = await bundle('src/index.js', { mangleCache, plugins: [lazyUi], define });
   const stub = (
     await minify(readFileSync(here('src/stub.js'), 'utf8'), {
       ecma: 5,
@@ -151,6 +155,9 @@ const gz = (s) => gzipSync(Buffer.from(s), { level: 9 }).length;
 
 async function main() {
   const files = await build();
+  // The UI chunk's archived copy is checked and written with the other files.
+  OUT.archived = STATIC + 'ui/' + uiFileName(files.ui);
+  files.archived = files.ui;
   if (process.argv.includes('--check')) {
     let stale = false;
     for (const [name, code] of Object.entries(files)) {
@@ -168,6 +175,7 @@ async function main() {
     if (stale) process.exit(1);
     console.log(`${Object.values(OUT).join(', ')} match the build of snippet/src`);
   } else {
+    mkdirSync(STATIC + 'ui', { recursive: true });
     for (const [name, code] of Object.entries(files)) writeFileSync(OUT[name], code);
   }
   const config = JSON.parse(readFileSync(DEMO_CONFIG, 'utf8'));
@@ -194,9 +202,9 @@ async function main() {
   row('first visit: stub + full snippet + config', first);
   row('returning visit: stub + core + config', stub + core);
   row('returning visit that opens the preferences', stub + core + ui + texts);
+  row('first visit that opens the preferences', first + ui + texts);
   console.log(`budget (first visit, gzip): ${BUDGET} B; ${first < BUDGET ? 'OK' : 'OVER'} by ${Math.abs(BUDGET - first)} B`);
-  console.log(`ceiling (no growth past it): ${CEILING} B; ${first < CEILING ? 'within' : 'OVER'} by ${Math.abs(CEILING - first)} B`);
-  if (first >= CEILING) process.exit(1);
+  if (first >= BUDGET) process.exit(1);
 }
 
 if (process.argv[1] == fileURLToPath(import.meta.url)) {

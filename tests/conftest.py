@@ -47,6 +47,19 @@ def _postgres_database():
     return f"{base}/{name}", drop
 
 
+def pytest_sessionstart(session):
+    """With ACCORD_TEST_REQUIRE_POSTGRES=1, a missing PostgreSQL stops the run at once and says
+    why (under pytest-xdist a worker's own exit would only show as a crashed worker)."""
+    if os.environ.get("ACCORD_TEST_REQUIRE_POSTGRES") != "1":
+        return
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the controller checked
+        return
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.exit(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}", returncode=3)
+
+
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory):
     """One migrated database per backend for the whole session."""

@@ -96,11 +96,14 @@ def requires(capability: str):
 
 
 def site_for(site_key: str) -> Site:
-    """The site, if the acting user may see it; another site is as unknown as a missing one."""
+    """The site, if the acting user may see it; another site is as unknown as a missing one.
+    The page then shows moments in the site's time zone (admin/context.py)."""
     user = staff()
     if user is None or not user.can_see_site(site_key):
         raise NotFound(f"No site has the key {site_key!r}.", code="unknown_site")
-    return sites.get_site(site_key)
+    site = sites.get_site(site_key)
+    g.time_zone = site.time_zone
+    return site
 
 
 def visible_sites() -> list[Site]:

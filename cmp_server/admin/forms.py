@@ -118,6 +118,8 @@ class SiteSettingsForm(FlaskForm):
         "Regime by region (one per line: default=opt_in, EEA=opt_in, US=opt_out)",
         validators=[DataRequired()],
     )
+    # Checked against the tz database by the configuration schema; left empty: UTC.
+    time_zone = StringField("Time zone of the console's dates", validators=[Length(max=64)])
 
 
 def texts_form_class(language: str) -> type[FlaskForm]:

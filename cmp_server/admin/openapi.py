@@ -131,7 +131,8 @@ def add_admin_paths(spec: APISpec) -> None:
             "parameters": site,
             "get": _op("The draft configuration (import format)", 200, "SiteConfig", (404,), ALL),
             "put": _op(
-                "Replace the draft; origins and retention_days apply at once (a different "
+                "Replace the draft; origins, retention_days and time_zone apply at once; a "
+                "document without retention_days or time_zone keeps the site's (a different "
                 "retention_days without the retention capability: 403 retention_forbidden)",
                 200,
                 "SiteConfig",

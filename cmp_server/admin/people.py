@@ -1,8 +1,10 @@
 """Console pages for staff accounts, API tokens and the audit log."""
 
+from contextlib import suppress
+
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
-from cmp_server.admin.access import acting, audit_scope, can, requires, staff
+from cmp_server.admin.access import acting, audit_scope, can, requires, site_for, staff
 from cmp_server.admin.blueprint import bp
 from cmp_server.admin.forms import (
     ActionForm,
@@ -16,7 +18,7 @@ from cmp_server.admin.params import parse_moment, parse_page
 from cmp_server.extensions import db
 from cmp_server.services import audit, audit_words, tokens
 from cmp_server.services import staff as staff_service
-from cmp_server.services.errors import ServiceError
+from cmp_server.services.errors import NotFound, ServiceError
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -87,11 +89,14 @@ def api_tokens():
     """Everyone manages their own tokens (which carry their role); an admin sees all."""
     form = TokenCreateForm()
     created = token = None
+    status = 200
     if form.validate_on_submit():
         days = form.expires_in_days.data or tokens.DEFAULT_LIFETIME_DAYS  # left empty: default
         token, created = tokens.issue_token(staff(), form.name.data, days, acting())
         db.session.commit()
         form = TokenCreateForm(formdata=None)  # a cleared form for the next token
+    elif request.method == "POST":
+        status = 400  # the form again, with its errors, as the console's other forms do
     everyone = can(staff(), "all_tokens")
     rows = tokens.list_tokens(None if everyone else staff())
     return render_template(
@@ -103,7 +108,7 @@ def api_tokens():
         everyone=everyone,
         action_form=ActionForm(),
         token_state=tokens.state,
-    )
+    ), status
 
 
 @bp.post("/tokens/<int(max=2147483647):token_id>/revoke")
@@ -132,7 +137,10 @@ def audit_filter(args) -> audit.AuditFilter:
 @requires("audit")
 def audit_log():
     page = parse_page(request.args.get("page"))
-    events, has_next = audit.list_events(audit_filter(request.args), page=page)
+    criteria = audit_filter(request.args)
+    if criteria.site_key:
+        show_times_of(criteria.site_key)
+    events, has_next = audit.list_events(criteria, page=page)
     query = {k: request.args.get(k, "") for k in ("actor", "action", "site", "since", "until")}
     return render_template(
         "admin/audit.html",
@@ -142,6 +150,12 @@ def audit_log():
         has_next=has_next,
         query=query,
     )
+
+
+def show_times_of(site_key: str) -> None:
+    """A log narrowed to one site the user may see shows its times in that site's zone."""
+    with suppress(NotFound):  # an unknown site: no events either, and the times stay in UTC
+        site_for(site_key)
 
 
 @bp.get("/audit.csv")

@@ -46,6 +46,7 @@ def proof_record(site_key, position):
         site=site,
         consent=consent,
         fields=records.record_dict(consent),
+        time_fields=records.TIME_FIELDS,
         seen=seen,
         shots=screenshots.screenshots_of(site, seen["number"], seen["language"]) if seen else [],
         shots_run=screenshots.run_of(site, seen["number"]) if seen else None,

@@ -24,7 +24,7 @@ from cmp_server.admin.forms import (
     lines,
 )
 from cmp_server.extensions import db
-from cmp_server.services import publishing, revisions, sites
+from cmp_server.services import publishing, revisions, sites, timefmt
 from cmp_server.services.errors import InvalidInput, ServiceError
 
 
@@ -86,6 +86,7 @@ def site_settings(site_key):
         form.privacy_policy_url.data = site.privacy_policy_url or ""
         form.consent_lifetime_days.data = site.consent_lifetime_days
         form.regimes.data = "\n".join(f"{k}={v}" for k, v in site.regimes.items())
+        form.time_zone.data = site.time_zone
     elif form.validate_on_submit():
         data = sites.export_site(site)
         regimes = {}
@@ -101,6 +102,7 @@ def site_settings(site_key):
             privacy_policy_url=form.privacy_policy_url.data.strip() or None,
             consent_lifetime_days=form.consent_lifetime_days.data,
             regimes=regimes,
+            time_zone=(form.time_zone.data or "").strip() or timefmt.DEFAULT_ZONE,
         )
         # Texts of a language no longer offered would make the document invalid: drop them.
         data["texts"] = {k: v for k, v in data["texts"].items() if k in languages}
@@ -114,7 +116,16 @@ def site_settings(site_key):
         )
         if saved:
             return saved
-    return render_template("admin/site_settings.html", site=site, form=form)
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template("admin/site_settings.html", site=site, form=form, zones=zone_choices()),
+        status,
+    )
+
+
+def zone_choices() -> list[str]:
+    """The time zone names the settings field suggests, sorted."""
+    return sorted(timefmt.known_zones())
 
 
 @bp.route("/sites/<site_key>/json", methods=["GET", "POST"])

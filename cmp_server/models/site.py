@@ -47,6 +47,9 @@ class Site(db.Model):
     reload_on_withdraw: Mapped[bool] = mapped_column(Boolean, default=True)
     floating_button: Mapped[bool] = mapped_column(Boolean, default=False)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The IANA zone the console shows this site's dates in (a display setting: times are
+    # stored in UTC, and exports and proofs stay in UTC).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

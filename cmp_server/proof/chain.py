@@ -132,14 +132,11 @@ class ChainVerifier:
             return self.result
         sha256 = hashlib.sha256
         public_of, digest_of = self.public_bytes, self.salted_digest
-        site_key, checkpoints, revisions = self.site_key, self.checkpoints, self.revisions
+        site_key, checkpoints = self.site_key, self.checkpoints
+        check_revisions = self.revisions is not None
         POSITION, PREV, SALT, DIGEST = Col.POSITION, Col.PREV_HASH, Col.SALT, Col.PERSONAL_DIGEST
-        HASH, ENTRY, REVISION, REVISION_HASH = (
-            Col.RECORD_HASH,
-            Col.ENTRY_TYPE,
-            Col.REVISION,
-            Col.REVISION_HASH,
-        )
+        HASH, ENTRY, CHOICES = Col.RECORD_HASH, Col.ENTRY_TYPE, Col.CHOICES
+        REVISION, REV_HASH = Col.REVISION, Col.REVISION_HASH
         personal = itemgetter(slice(Col.PERSONAL_START, None))
         expected, prev, count = self.next_position, self.prev_hash, 0
         try:
@@ -162,20 +159,39 @@ class ChainVerifier:
                 if record_hash != row[HASH]:
                     return self.fail(position, HASH_MISMATCH)
                 entry_type = row[ENTRY]
-                if entry_type != "consent":
-                    if entry_type == "erasure":
-                        self._note_erasures(row[Col.CHOICES])
-                elif revisions is not None and revisions.get(row[REVISION]) != row[REVISION_HASH]:
-                    return self.fail(position, _unknown_revision(row[REVISION], row[REVISION_HASH]))
-                if position in checkpoints:
-                    if record_hash not in checkpoints[position]:
-                        return self.fail(position, CHECKPOINT_MISMATCH)
-                    self.result.checkpoints_matched += 1
+                if (entry_type != "consent" or check_revisions or position in checkpoints) and (
+                    failed := self._entry_checks(
+                        position,
+                        record_hash,
+                        entry_type,
+                        row[CHOICES],
+                        row[REVISION],
+                        row[REV_HASH],
+                    )
+                ):
+                    return failed
                 prev = record_hash
                 expected += 1
                 count += 1
         finally:
             self._advance(count, expected, prev)
+        return None
+
+    def _entry_checks(
+        self, position: int, record_hash: str, entry_type, choices, revision, revision_hash
+    ) -> ChainResult | None:
+        """The checks after a record's hash, for rows and bundle lines alike (the feed loops
+        call this only when one applies): an erasure's positions are noted, a consent's
+        revision must be known (bundles), a checkpoint at this size must name this hash."""
+        if entry_type != "consent":
+            if entry_type == "erasure":
+                self._note_erasures(choices)
+        elif self.revisions is not None and self.revisions.get(revision) != revision_hash:
+            return self.fail(position, _unknown_revision(revision, revision_hash))
+        if position in self.checkpoints:
+            if record_hash not in self.checkpoints[position]:
+                return self.fail(position, CHECKPOINT_MISMATCH)
+            self.result.checkpoints_matched += 1
         return None
 
     def _advance(self, count: int, expected: int, prev: str) -> None:
@@ -299,7 +315,8 @@ class LineChainVerifier(ChainVerifier):
         if not self.result.ok:
             return self.result
         sha256, loads, unhex = hashlib.sha256, orjson.loads, binascii.a2b_hex
-        site_key, checkpoints, revisions = self.site_key, self.checkpoints, self.revisions
+        site_key, checkpoints = self.site_key, self.checkpoints
+        check_revisions = self.revisions is not None
         expected, prev, count = self.next_position, self.prev_hash, 0
         try:
             for line in lines:
@@ -326,17 +343,17 @@ class LineChainVerifier(ChainVerifier):
                 if record_hash.encode() != claimed_hash:
                     return self.fail(position, HASH_MISMATCH)
                 entry_type = record["entry_type"]
-                if entry_type != "consent":
-                    if entry_type == "erasure":
-                        self._note_erasures(record["choices"])
-                elif revisions is not None:
-                    number, config_hash = record["revision"], record["revision_hash"]
-                    if revisions.get(number) != config_hash:
-                        return self.fail(position, _unknown_revision(number, config_hash))
-                if position in checkpoints:
-                    if record_hash not in checkpoints[position]:
-                        return self.fail(position, CHECKPOINT_MISMATCH)
-                    self.result.checkpoints_matched += 1
+                if (entry_type != "consent" or check_revisions or position in checkpoints) and (
+                    failed := self._entry_checks(
+                        position,
+                        record_hash,
+                        entry_type,
+                        record["choices"],
+                        record["revision"],
+                        record["revision_hash"],
+                    )
+                ):
+                    return failed
                 prev = record_hash
                 expected += 1
                 count += 1

@@ -48,20 +48,6 @@ class CanonicalJSON(str):
     __slots__ = ()
 
 
-def _json(value) -> str:
-    return value if value.__class__ is CanonicalJSON else encode(value)
-
-
-def _int(value) -> str:
-    if value.__class__ is not int:
-        raise TypeError("not an int")
-    return str(value)
-
-
-def _text(value) -> str:
-    return "null" if value is None else _quote(value)  # TypeError unless str or None
-
-
 def _template(names) -> str:
     """`{"a":%s,"b":%s}` with the keys in JCS order (all ASCII, so code point order)."""
     return "{" + ",".join(f'"{name}":%s' for name in sorted(names)) + "}"
@@ -95,22 +81,25 @@ _personal_in_key_order = itemgetter(*(Col.PERSONAL[name] for name in sorted(PERS
 def public_bytes(site_key: str, row, prev: str) -> bytes:
     """JCS of a record's public fields + personal_digest + prev_hash, as sealing hashes them."""
     try:
-        gpc = row[Col.GPC]
-        if gpc.__class__ is not bool:
-            raise TypeError("not a bool")
+        gpc, position, revision = row[Col.GPC], row[Col.POSITION], row[Col.REVISION]
+        kinds, choices = row[Col.ALLOWED_KINDS], row[Col.CHOICES]
+        if gpc.__class__ is not bool or position.__class__ is not int:
+            raise TypeError("not a bool or not an int")
+        if revision.__class__ is not int:
+            raise TypeError("not an int")
         text = _PUBLIC % (
             _quote(row[Col.ACTION]),
-            _json(row[Col.ALLOWED_KINDS]),
-            _json(row[Col.CHOICES]),
+            kinds if kinds.__class__ is CanonicalJSON else encode(kinds),
+            choices if choices.__class__ is CanonicalJSON else encode(choices),
             _quote(row[Col.ENTRY_TYPE]),
             _quote(row[Col.EXPIRES_AT]),
             _BOOL[gpc],
             _quote(row[Col.PERSONAL_DIGEST]),
-            _int(row[Col.POSITION]),
+            position,  # an int: %s writes it in decimal
             _quote(prev),
             _quote(row[Col.RECEIVED_AT]),
             _quote(row[Col.REGIME]),
-            _int(row[Col.REVISION]),
+            revision,
             _quote(row[Col.REVISION_HASH]),
             _quote(site_key),
         )
@@ -132,12 +121,9 @@ def public_dict(site_key: str, row, prev: str) -> dict:
 def personal_bytes(row) -> bytes:
     """JCS of a record's personal fields (the template twin of `public_bytes`)."""
     values = _personal_in_key_order(row)
-    try:
-        try:  # all text, as a record with its context mostly is: the C escaper alone
-            text = _PERSONAL % tuple(map(_quote, values))
-        except TypeError:  # a null (or another type: the general path below)
-            text = _PERSONAL % tuple(map(_text, values))
-    except TypeError:
+    try:  # text or null, as a record's context is: the C escaper alone
+        text = _PERSONAL % tuple([_quote(v) if v is not None else "null" for v in values])
+    except TypeError:  # another type: the general path
         start = Col.PERSONAL_START
         text = encode(dict(zip(PERSONAL_FIELDS, row[start:], strict=True)))
     return text.encode()

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PREFIX, SUFFIX = "/api/v1/sites/", "/consents"
 JSON_TYPES = ("application/json", "text/plain")
 ENDPOINT = "public.record_consent"  # the route's rate-limit bucket, shared with it
+COUNTED = "accord.consent_counted"  # in environ: this request is already in that bucket
 CORS_HEADERS = (
     ("Access-Control-Allow-Headers", "Content-Type, Accord-Device-Secret"),
     ("Access-Control-Max-Age", "86400"),
@@ -96,6 +97,7 @@ class ConsentFastPath:
             return None
         if int(length) > self.max_length or not self.within_rate_limit(environ):
             return None
+        environ[COUNTED] = True  # the route, if it answers after all, does not count it again
         raw = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(raw)  # for Flask, if it is to answer after all
         try:

@@ -7,9 +7,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import quote_etag
 
+from cmp_server import strict_json
 from cmp_server.database import health_read, read_within
 from cmp_server.extensions import db, limiter
 from cmp_server.http_headers import SECURITY_HEADERS
+from cmp_server.public.consent_fast_path import COUNTED
 from cmp_server.public.cors import add_cors_headers, check_origin, origin_allowed
 from cmp_server.public.snippet_fast_path import answer_key
 from cmp_server.schemas.consent import ConsentInSchema, ConsentRecordSchema
@@ -29,7 +31,13 @@ from cmp_server.services.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
-from cmp_server.services.snippet import SnippetAnswer, remember_answer, render_snippet, ui_chunk
+from cmp_server.services.snippet import (
+    SnippetAnswer,
+    archived_ui_chunk,
+    remember_answer,
+    render_snippet,
+    ui_chunk,
+)
 from cmp_server.visitor import country_from_request, sends_gpc, visitor_context
 
 bp = Blueprint("public", __name__)
@@ -127,21 +135,24 @@ def script_error(message: str) -> Response:
     return Response(f"console.warn({text});", 404, mimetype="text/javascript")
 
 
-# Whether a snippet variant embeds the visitor texts (every language of the site): the full
-# snippet does, so the plain <script> tag paints its banner without another round trip; the
-# core does not, and its UI fetches the visitor's one language (GET /s/KEY/texts.REV.LANG.json).
+# Whether a snippet variant embeds the visitor texts: the full snippet does, so its banner
+# paints without another round trip (the visitor's one language when the inline stub names
+# it, `?lang=`; every language of the site for the plain <script> tag); the core does not,
+# and its UI fetches the visitor's one language (GET /s/KEY/texts.REV.LANG.json).
 EMBEDS_TEXTS = {"full": True, "core": False}
 
 
-def bounded_snippet_config(key: tuple, build, texts: bool = True) -> dict:
+def bounded_snippet_config(
+    key: tuple, build, texts: bool = True, language: str | None = None
+) -> dict:
     """The configuration of a snippet not rendered yet in this worker, read in a thread of its
     own: when the database hangs, a visitor's page gets a 503 within ACCORD_DB_WAIT_SECONDS
     and the threads serving kept snippets are not held."""
     wait = current_app.config["ACCORD_DB_WAIT_SECONDS"]
     try:
         return read_within(
-            ("snippet", key, texts),
-            lambda: client_config.snippet_config(build(), texts=texts),
+            ("snippet", key, texts, language),
+            lambda: client_config.snippet_config(build(), texts=texts, language=language),
             wait,
         )
     except TimeoutError:
@@ -190,10 +201,14 @@ def snippet_texts(site_key, revision, lang):
 @limiter.exempt
 def snippet_ui(digest):
     """The banner UI chunk the core snippet fetches; its name holds its hash, so it never
-    changes: cached for a year, immutable."""
+    changes: cached for a year, immutable. An earlier build's chunk too (a core snippet
+    cached before a deploy asks for the UI it was built with), while the archive has it."""
     name, rendered = ui_chunk()
     if f"ui.{digest}.js" != name:
-        return script_error(f"ui.{digest}.js is not this server's build; reload the page.")
+        archived = archived_ui_chunk(f"ui.{digest}.js")
+        if archived is None:
+            return script_error(f"ui.{digest}.js is not this server's build; reload the page.")
+        rendered = archived
     status, headers, body = SnippetAnswer(rendered, UI_HEADERS, 0.0).respond(
         request.headers.get("If-None-Match"), request.headers.get("Accept-Encoding", "")
     )
@@ -212,7 +227,19 @@ def snippet_response(site_key: str, variant: str) -> Response:
     country = country_from_request()
     key, build, rules = visitor_config(state, country)
     texts = EMBEDS_TEXTS.get(variant, True)
-    rendered = render_snippet(key, lambda: bounded_snippet_config(key, build, texts), variant)
+    # The inline stub names the visitor's languages (<html lang>, then the browser's): the
+    # full snippet then carries the one the site offers them, not all.
+    wanted = request.args.get("lang") if texts else None
+    language = (
+        client_config.pick_language(rules.languages, rules.default_language, wanted)
+        if wanted is not None
+        else None
+    )
+    rendered = render_snippet(
+        (*key, language),
+        lambda: bounded_snippet_config(key, build, texts, language),
+        variant,
+    )
     cache_control, vary = cache_policy(rules)
     headers = (
         ("ETag", quote_etag(rendered.etag)),
@@ -246,7 +273,7 @@ def parse_json_body() -> dict:
         raise UnsupportedMediaType("Send the consent as application/json or text/plain.")
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = strict_json.loads(raw.decode("utf-8"))  # no lone surrogate (a 500 later)
     except UnicodeDecodeError:
         raise InvalidInput("The body is not valid UTF-8.", code="invalid_json") from None
     except (ValueError, RecursionError):
@@ -260,8 +287,14 @@ def _consent_rate_limit():
     return current_app.config["ACCORD_CONSENT_RATE_LIMIT"]
 
 
+def _consent_rate_cost() -> int:
+    """0 for a consent the fast path already counted and handed on (the limit is still
+    checked, so a reached limit still answers 429); 1 otherwise."""
+    return 0 if request.environ.get(COUNTED) else 1
+
+
 @bp.post("/api/v1/sites/<site_key>/consents", provide_automatic_options=False)
-@limiter.limit(_consent_rate_limit)
+@limiter.limit(_consent_rate_limit, cost=_consent_rate_cost)
 def record_consent(site_key):
     """Ordinary consents are answered before Flask (public/consent_fast_path.py), with the
     same services and the same answer; this route answers the rest, and words every error."""

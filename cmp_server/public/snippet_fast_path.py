@@ -27,9 +27,11 @@ def country_header_key(app: Flask) -> str | None:
 
 def answer_key(environ: dict, site_key: str, country: str | None) -> tuple:
     """What a snippet answer depends on: the site, the visitor's country (its regime) and GPC
-    signal, and the scheme and host its API base is built from."""
+    signal, the scheme and host its API base is built from, and the query (the inline stub's
+    `lang`: the language whose texts it carries)."""
     return (
         site_key,
+        environ.get("QUERY_STRING", ""),
         country,
         sends_gpc(environ.get("HTTP_SEC_GPC")),
         environ.get("wsgi.url_scheme"),

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from cmp_server.scanner import targets
+
 BEFORE_CHOICE, AFTER_REFUSE, AFTER_ACCEPT = "before_choice", "after_refuse", "after_accept"
 PHASES = (BEFORE_CHOICE, AFTER_REFUSE, AFTER_ACCEPT)
 HOOKS_JS = Path(__file__).with_name("hooks.js")
@@ -34,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 BANNER = '[data-accord="banner"]'
 NOT_PAGES = re.compile(r"\.(?:pdf|zip|gz|png|jpe?g|gif|svg|webp|mp4|mp3|css|js|xml|json)$", re.I)
+WEB_SOCKETS = re.compile(r"^wss?://", re.I)
 SITEMAP_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.I)
 STORAGE_JS = """async () => {
   const out = {origin: location.origin, local: [], session: [], idb: [], calls: []};
@@ -68,6 +71,7 @@ class ScanOptions:
     banner_timeout_ms: int = 10_000
     navigation_timeout_ms: int = 30_000
     locale: str = "en-US"
+    private_networks: bool = True  # False: no request to a private or loopback host (targets)
 
 
 @dataclass
@@ -131,6 +135,7 @@ class Scanner:
         self.done = 0
         self.total = 2 + 2 * (1 + options.pages)  # refined once the pages are known
         self.initiators: dict[str, str] = {}
+        self.private_hosts: dict[str, bool] = {}  # host -> private, resolved once per scan
 
     def run(self) -> Observations:
         if not Path(self.options.chromium).exists():
@@ -190,6 +195,9 @@ class Scanner:
         context.set_default_timeout(self.options.banner_timeout_ms)
         context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
         context.add_init_script(path=str(HOOKS_JS))
+        if not self.options.private_networks:
+            context.route("**/*", self._guard)
+            context.route_web_socket(WEB_SOCKETS, self._guard_socket)
         context.on("request", self._on_request)
         page = context.new_page()
         cdp = context.new_cdp_session(page)
@@ -206,11 +214,48 @@ class Scanner:
             response = page.goto(url, wait_until="load")
         except Error as exc:
             raise ScanError(f"could not load {url}: {str(exc).splitlines()[0]}") from exc
+        self._check_redirects(response)
         if url == self.url and (response is None or response.status >= 400):
             status = response.status if response else "no answer"
             raise ScanError(f"{url} answered {status}")
         self._settle(page)
         self._collect(page)
+
+    def _is_private(self, url: str) -> bool:
+        if not url.startswith(("http://", "https://", "ws://", "wss://")):
+            return False
+        host = urlsplit(url).hostname or ""
+        if host not in self.private_hosts:
+            self.private_hosts[host] = targets.is_private_host(host)
+        return self.private_hosts[host]
+
+    def _guard(self, route) -> None:
+        """Abort a request to a private or loopback host (a page's link, image, iframe...)."""
+        if self._is_private(route.request.url):
+            route.abort("blockedbyclient")
+        else:
+            route.fallback()
+
+    def _guard_socket(self, socket) -> None:
+        """Close a WebSocket to a private host before it connects; pass the others through."""
+        if self._is_private(socket.url):
+            socket.close(code=1008, reason="private address")
+        else:
+            socket.connect_to_server()
+
+    def _check_redirects(self, response) -> None:
+        """Stop when a navigation was redirected to a private host: routes do not see
+        redirects, so nothing of such a page may reach the report."""
+        if self.options.private_networks or response is None:
+            return
+        request = response.request
+        while request is not None:
+            if self._is_private(request.url):
+                raise ScanError(
+                    f"{without_query(request.url)} is a private or local address: the scan "
+                    "does not follow a redirect there (ACCORD_SCAN_PRIVATE_NETWORKS=1 allows it)"
+                )
+            request = request.redirected_from
 
     def _decide(self, page, action: str, phase: str) -> None:
         """Click Accept/Refuse all in the real banner, then wait for the decision to apply."""
@@ -233,7 +278,7 @@ class Scanner:
 
     def _reload(self, page) -> None:
         self._step(self.phase)
-        page.reload(wait_until="load")
+        self._check_redirects(page.reload(wait_until="load"))
         self._settle(page)
         self._collect(page)
 
@@ -265,7 +310,11 @@ class Scanner:
         from playwright.sync_api import Error
 
         try:
-            answer = context.request.get(origin_of(self.url) + "/sitemap.xml", timeout=5000)
+            answer = context.request.get(
+                origin_of(self.url) + "/sitemap.xml",
+                timeout=5000,
+                max_redirects=20 if self.options.private_networks else 0,
+            )
         except Error:
             return []
         if not answer.ok:

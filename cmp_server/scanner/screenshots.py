@@ -3,9 +3,11 @@
 For each language of the revision and each viewport (desktop 1280x800, phone 390x844): a
 minimal page (`page.set_content`) runs the built snippet rendered with the revision's
 configuration (regime opt_in, texts embedded), the first layer is captured, then
-"Customize" is clicked and the preferences dialog is captured. The page makes no request:
-every one is aborted, and decisions go nowhere. No Flask, no database: `services/screenshots.py`
-stores what this returns.
+"Customize" is clicked and the preferences dialog is captured. The page makes no request to
+any server: it is served from memory at PAGE_URL (a `.invalid` name, which never resolves),
+with the files the snippet fetches (`assets`: the UI chunk of the preferences dialog) under
+it; every other request is aborted, and decisions go nowhere. No Flask, no database:
+`services/screenshots.py` stores what this returns.
 """
 
 import hashlib
@@ -21,6 +23,7 @@ BANNER = '[data-accord="banner"]'
 PREFERENCES = '[data-accord="preferences"]'
 CUSTOMIZE = '[data-accord="banner"] [data-accord-action="customize"]'
 TIMEOUT_MS = 10_000
+PAGE_URL = "https://screenshots.accord.invalid/"
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 <script>{script}</script></head>
@@ -48,13 +51,18 @@ def page_html(script: str, lang: str, title: str) -> str:
     return PAGE.format(lang=escape(lang), title=escape(title), script=safe)
 
 
-def capture(script: str, languages: list[str], title: str, chromium: str) -> list[Shot]:
-    """Every layer of the snippet `script` in each language and viewport; ScanError when
-    Chromium is missing or the banner does not show."""
-    return in_own_thread(lambda: _capture(script, languages, title, chromium))
+def capture(
+    script: str, languages: list[str], title: str, chromium: str, assets: dict[str, bytes]
+) -> list[Shot]:
+    """Every layer of the snippet `script` in each language and viewport; `assets` are the
+    files it may fetch, by path under the page's origin ("/s/ui.<hash>.js"). ScanError when
+    Chromium is missing or a layer does not show."""
+    return in_own_thread(lambda: _capture(script, languages, title, chromium, assets))
 
 
-def _capture(script: str, languages: list[str], title: str, chromium: str) -> list[Shot]:
+def _capture(
+    script: str, languages: list[str], title: str, chromium: str, assets: dict[str, bytes]
+) -> list[Shot]:
     if not Path(chromium).exists():
         raise ScanError(f"{chromium} is missing: install Debian's chromium")
     from playwright.sync_api import Error as PlaywrightError
@@ -67,9 +75,8 @@ def _capture(script: str, languages: list[str], title: str, chromium: str) -> li
             try:
                 for lang in languages:
                     for viewport, (width, height) in VIEWPORTS.items():
-                        shots += _capture_one(
-                            browser, page_html(script, lang, title), lang, viewport, width, height
-                        )
+                        files = {"/": page_html(script, lang, title).encode(), **assets}
+                        shots += _capture_one(browser, files, lang, viewport, width, height)
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -77,7 +84,22 @@ def _capture(script: str, languages: list[str], title: str, chromium: str) -> li
     return shots
 
 
-def _capture_one(browser, html: str, lang: str, viewport: str, width: int, height: int):
+def _serve(files: dict[str, bytes]):
+    """A route handler: the page and its assets from `files`, every other request aborted."""
+
+    def handle(route):
+        url = route.request.url
+        path = url[len(PAGE_URL) - 1 :] if url.startswith(PAGE_URL) else None
+        if path in files:
+            kind = "text/html; charset=utf-8" if path == "/" else "text/javascript"
+            route.fulfill(status=200, body=files[path], content_type=kind)
+        else:
+            route.abort()
+
+    return handle
+
+
+def _capture_one(browser, files: dict, lang: str, viewport: str, width: int, height: int):
     context = browser.new_context(
         viewport={"width": width, "height": height},
         locale=lang,
@@ -87,9 +109,9 @@ def _capture_one(browser, html: str, lang: str, viewport: str, width: int, heigh
         reduced_motion="reduce",
     )
     try:
-        context.route("**/*", lambda route: route.abort())
+        context.route("**/*", _serve(files))
         page = context.new_page()
-        page.set_content(html, wait_until="load")
+        page.goto(PAGE_URL, wait_until="load")
         page.wait_for_selector(BANNER, state="visible", timeout=TIMEOUT_MS)
         shots = [_shot(page, lang, viewport, "banner", width, height)]
         page.click(CUSTOMIZE, timeout=TIMEOUT_MS)

@@ -20,7 +20,7 @@ from cmp_server.extensions import db
 from cmp_server.models import LogHead, Scan, Site
 from cmp_server.proof.canonical import canonical_json, sha256_hex
 from cmp_server.public.cors import origin_allowed
-from cmp_server.scanner import evidence, ocd
+from cmp_server.scanner import evidence, ocd, targets
 from cmp_server.scanner.browse import ScanError, Scanner, ScanOptions
 from cmp_server.scanner.classify import classify
 from cmp_server.services import revisions
@@ -36,8 +36,12 @@ def now_iso() -> str:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url or "")
+        readable = parts.port is None or parts.port > 0  # ValueError: "https://[::1/", port 99999
+    except ValueError:
+        readable = False
+    if not readable or parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput("Give an http(s) URL to scan.", fields={"url": ["Not an http(s) URL."]})
     return url
 
@@ -61,13 +65,23 @@ def check_own_url(site: Site, url: str) -> str:
             "Scan a page of one of the site's own origins: " + ", ".join(site.origins),
             fields={"url": ["Not one of the site's origins."]},
         )
+    if not current_app.config.get("ACCORD_SCAN_PRIVATE_NETWORKS", False):
+        try:
+            targets.check_public(url)
+        except targets.PrivateTarget as exc:
+            raise InvalidInput(
+                f"Scan a page on the public internet: {exc}.",
+                fields={"url": ["A private or local address."]},
+            ) from None
     return url
 
 
-def options_from_config(pages: int) -> ScanOptions:
+def options_from_config(pages: int, operator: bool = False) -> ScanOptions:
+    """The scan's options; `operator` (the CLI) may always reach private addresses."""
     config = current_app.config
     return ScanOptions(
         pages=pages,
+        private_networks=operator or bool(config.get("ACCORD_SCAN_PRIVATE_NETWORKS", False)),
         chromium=config.get("ACCORD_CHROMIUM", ScanOptions.chromium),
         settle_ms=int(config.get("ACCORD_SCAN_SETTLE_MS", ScanOptions.settle_ms)),
     )

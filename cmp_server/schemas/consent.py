@@ -6,22 +6,13 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from cmp_server.schemas.site import LANGUAGE
+from cmp_server.schemas.site import LANGUAGE, StrictBool
 from cmp_server.vocabulary import ACTIONS
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # base64url, at least 22 characters (128 bits and more, DESIGN.md "Device secret").
 DEVICE_SECRET = re.compile(r"[A-Za-z0-9_-]{22,128}\Z")
 MAX_REVISION = 2**31 - 1  # revisions are 32-bit integer columns
-
-
-class StrictBool(fields.Boolean):
-    """Only JSON true and false: "yes", 1 or "true" are errors, not guesses."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise ValidationError("must be true or false")
-        return value
 
 
 class ConsentInSchema(Schema):

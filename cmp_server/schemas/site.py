@@ -15,6 +15,7 @@ from marshmallow import (
 
 from cmp_server.schemas.text import Line, Text, check_line
 from cmp_server.services.texts import TEXT_KEYS
+from cmp_server.services.timefmt import DEFAULT_ZONE, zone_problem
 from cmp_server.vocabulary import (
     CONSENT_MODE_SIGNALS,
     LOOK_POSITIONS,
@@ -72,6 +73,13 @@ def normalise_origin(value: str) -> str:
     return f"{parts.scheme}://{host}{port_part}"
 
 
+def check_time_zone(name: str) -> None:
+    """An IANA time zone name the tz database knows (`Europe/Paris`, `UTC`)."""
+    problem = zone_problem(name)
+    if problem:
+        raise ValidationError(problem)
+
+
 def check_origin_list(origins: list[str]) -> None:
     """Raise one ValidationError naming each bad origin by its index (as field errors are)."""
     errors = {}
@@ -89,6 +97,15 @@ class HttpUrl(fields.Url):
 
     def __init__(self, **kwargs):
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
+
+
+class StrictBool(fields.Boolean):
+    """Only JSON true and false: "yes", 1 or "true" are errors, not guesses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
 
 
 class LabelSchema(Schema):
@@ -222,6 +239,16 @@ class SiteConfigSchema(Schema):
     retention_days = fields.Integer(
         strict=True, load_default=5 * 365, validate=validate.Range(1, 36500)
     )
+    # The IANA zone the console shows the site's dates in (display only, not published).
+    time_zone = fields.String(
+        load_default=DEFAULT_ZONE,
+        validate=check_time_zone,
+        metadata={
+            "description": "IANA time zone the console shows the site's dates in (display "
+            "only: exports, proofs and the API stay in UTC)",
+            "example": "Europe/Paris",
+        },
+    )
     # After a refusal or a closed banner, the banner does not ask again for this long
     # (unless a revision requires re-consent).
     refusal_interval_days = fields.Integer(
@@ -230,9 +257,9 @@ class SiteConfigSchema(Schema):
         validate=validate.Range(1, 3650),
     )
     # Reload the page after a decision that takes away a category whose code ran in it.
-    reload_on_withdraw = fields.Boolean(load_default=VISITOR_OPTION_DEFAULTS["reload_on_withdraw"])
+    reload_on_withdraw = StrictBool(load_default=VISITOR_OPTION_DEFAULTS["reload_on_withdraw"])
     # A floating "privacy settings" button once the banner is gone.
-    floating_button = fields.Boolean(load_default=VISITOR_OPTION_DEFAULTS["floating_button"])
+    floating_button = StrictBool(load_default=VISITOR_OPTION_DEFAULTS["floating_button"])
     regimes = fields.Dict(
         keys=fields.String(
             validate=validate.Regexp(REGIME_KEY, error="use default, EEA or a country code like US")

@@ -27,6 +27,7 @@ ACTION_NAMES = {
     "site.publish": "Publications",
     "site.create": "New sites",
     "site.origins.update": "Allowed origins",
+    "site.time_zone.update": "Time zones",
     "site.retention.update": "Retention and legal hold",
     "consents.export": "Proof exports",
     "consents.purge": "Retention purges",
@@ -273,6 +274,15 @@ def _sentence(event: AuditEvent, titles: dict[str, str]) -> EventView:  # noqa: 
                 "allowed origins",
                 [Segment(", ".join(details.get("before", [])) or "none")],
                 [Segment(", ".join(details.get("after", [])) or "none")],
+            )
+        ]
+    elif action == "site.time_zone.update":
+        view.sentence = f"{actor} changed the time zone of the console’s dates"
+        view.changes = [
+            ChangeLine(
+                "time zone",
+                [Segment(str(details.get("before") or "UTC"))],
+                [Segment(str(details.get("after") or "UTC"))],
             )
         ]
     elif action == "site.retention.update":

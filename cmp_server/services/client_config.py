@@ -8,7 +8,7 @@ import json
 
 from cmp_server.models import Revision, Site
 from cmp_server.schemas.site import per_language
-from cmp_server.services import revisions
+from cmp_server.services import revisions, visitor_texts
 from cmp_server.vocabulary import EEA_COUNTRIES, VISITOR_OPTION_DEFAULTS
 
 
@@ -77,10 +77,67 @@ def without_texts(config: dict) -> dict:
     return config
 
 
-def snippet_config(client: dict, texts: bool = True) -> dict:
+# How many of the visitor's language tags (GET /s/KEY.js?lang=...) are looked at, and how long
+# the parameter may be: a browser sends a handful; more is ignored, never an error.
+MAX_LANGUAGE_TAGS = 16
+MAX_LANGUAGE_PARAM = 512
+
+
+def pick_language(languages: list[str] | tuple[str, ...], default: str, wanted: str) -> str:
+    """The site language for a visitor's comma-separated language tags (the page's
+    <html lang>, then the browser's, as the inline stub sends them): the first tag the site
+    offers, whole then its primary language ("fr-CA", then "fr"), case-insensitively; else
+    the site's default. The same choice as snippet/src/i18n.js pickLanguage."""
+    offered = {lang.lower(): lang for lang in languages}
+    for tag in wanted[:MAX_LANGUAGE_PARAM].split(",")[:MAX_LANGUAGE_TAGS]:
+        tag = tag.strip().lower()
+        for want in (tag, tag.split("-")[0]) if tag else ():
+            if want in offered:
+                return offered[want]
+    return default
+
+
+# What the first layer, the iframe placeholder and the floating button show (snippet/src/
+# banner.js): all a language's texts the full snippet carries when the inline stub names the
+# visitor's language. The preferences dialog's texts, categories' descriptions and trackers
+# come with its code, when the visitor is about to open it (GET /s/KEY/texts.REV.LANG.json).
+FIRST_LAYER_TEXTS = (
+    "title",
+    "description",
+    "privacy_policy",
+    "accept_all",
+    "reject_all",
+    "do_not_sell",
+    "notice_ok",
+    "customize",
+    "close",
+    "gpc_notice",
+    "blocked_content",
+    "allow_content",
+    "settings",
+    "preferences_failed",
+    "retry",
+)
+
+
+def first_layer_payload(payload: dict, unshown: list[str]) -> dict:
+    """A language payload cut to what the first layer shows: its texts (without those of
+    other regimes) and each category's title (the iframe placeholder names it)."""
+    texts = payload["texts"]
+    return {
+        "lang": payload["lang"],
+        "texts": {k: texts[k] for k in FIRST_LAYER_TEXTS if k in texts and k not in unshown},
+        "categories": {key: {"title": c["title"]} for key, c in payload["categories"].items()},
+    }
+
+
+def snippet_config(client: dict, texts: bool = True, language: str | None = None) -> dict:
     """The client configuration as embedded in the snippet: unused and empty values dropped
     (false ones too: the snippet reads a missing flag as false), and visitor options that
-    hold their default. Without `texts`, nothing the visitor reads (`without_texts`)."""
+    hold their default. Without `texts`, nothing the visitor reads (`without_texts`). With a
+    `language`, the configuration without texts and, under "texts", that one language's
+    first-layer texts (`first_layer_payload` of GET /s/KEY/texts.REV.LANG.json's payload,
+    fallbacks resolved): what the inline stub asks for a first visit."""
     config = {
         k: v
         for k, v in client["config"].items()
@@ -114,7 +171,10 @@ def snippet_config(client: dict, texts: bool = True) -> dict:
         for category in config["categories"]
     ]
     snippet = {k: v for k, v in client.items() if k not in SNIPPET_UNUSED_CLIENT and v is not False}
-    snippet["config"] = config if texts else without_texts(config)
+    snippet["config"] = config if texts and not language else without_texts(config)
+    if language:
+        payload = visitor_texts.language_payload(client["config"], language)
+        snippet["texts"] = first_layer_payload(payload, unshown)
     return snippet
 
 

@@ -6,14 +6,16 @@ decided (one `choice_<category>` column per category the site has ever shown, `g
 serve the proof, and live in the NDJSON export (every field, schemas/export.py) and the proof
 bundle (services/bundles.py), which is what an auditor verifies.
 
-Both stream at constant memory at over 50,000 records/s: rows go from the driver to the
-writer as tuples, and what depends only on a record's `choices` or `allowed_kinds` text (a
-site has few distinct ones) is worked out once per distinct value.
+Both stream at constant memory: rows go from the driver's cursor to the writer as tuples,
+and what depends only on a record's `choices` or `allowed_kinds` text (a site has few
+distinct ones) is worked out once per distinct value. For the CSV the database also joins
+each row's plain cells into two texts, so Python handles five values a row, not thirty.
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from itertools import islice
 
@@ -25,9 +27,11 @@ from cmp_server.models import Revision
 from cmp_server.proof.layout import EXPORT_FIELDS, JSON_FIELDS
 from cmp_server.schemas.export import CSV_FORMAT_VERSION, EXPORT_FORMAT_VERSION
 from cmp_server.services.csv_cells import safe_cell
-from cmp_server.services.record_rows import DB_EXPORT_COLUMNS, stream_rows
+from cmp_server.services.record_rows import CELL_SEPARATOR as SEP
+from cmp_server.services.record_rows import DB_EXPORT_COLUMNS, Cells, stream_rows
 
 CHUNK_ROWS = 1000
+_NEEDS_QUOTES = re.compile('[,"\r\n]')  # a cell holding one of these is quoted
 CHOICE_PREFIX = "choice_"
 GRANTED, REFUSED = "granted", "refused"
 # The CSV's columns around the per-category ones (see the README's export section).
@@ -57,6 +61,14 @@ _CSV_QUERY = (
     *CSV_TRAILING[:3],
     "gpc",
     *CSV_TRAILING[4:-1],
+)
+# The same row as the database joins it: the plain cells before and after the choices.
+_CSV_JOINED = (
+    Cells(CSV_LEADING[1:]),
+    "entry_type",
+    "choices",
+    "allowed_kinds",
+    Cells(CSV_TRAILING[1:-1]),
 )
 _CHOICES_AT = _CSV_QUERY.index("choices")
 _KINDS_AT = _CSV_QUERY.index("allowed_kinds")
@@ -112,49 +124,104 @@ def _cached(make: Callable) -> Callable:
 
 
 def _csv_chunks(site_id, site_key, categories, since, until, progress) -> Iterator[str]:
+    """Most rows are written without the csv module: the database joins each row's plain cells
+    (`record_rows.Cells`), and when none holds a comma, quote or line break, joining them with
+    commas is exactly what csv.writer would write (an erasure or purge entry's `details`, JSON,
+    is quoted by csv.writer alone). A row with such a cell is split at the separators and
+    written by csv.writer; one whose cells hold the separator itself is read again by
+    position, as separate cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(csv_header(categories))
-    blank = ("",) * len(categories)
+    header = csv_header(categories)
+    writer.writerow(header)
+    spell = _CsvSpeller(site_key, categories)
 
-    def choice_cells(text):  # a consent's choices, one cell per category
+    def choice_text(text):  # a consent's choice cells, each followed by its comma
+        return "".join(cell + "," for cell in spell.choice_cells(text))
+
+    choices_of = _cached(choice_text)
+    kinds_of = spell.kinds_of
+    blank = "," * len(categories)
+    site_cell = safe_cell(site_key)
+    head_cells, tail_cells = len(_CSV_JOINED[0]) - 1, len(_CSV_JOINED[-1]) - 1
+    filters = {"since": since, "until": until}
+    rows = stream_rows(site_id, _CSV_JOINED, filters=filters, raw=True, safe=_TEXT_CELLS)
+
+    def quoted(cell: str) -> str:  # one non-empty cell as csv.writer writes it
+        writer.writerow((cell,))
+        return _take(buffer)[:-2]
+
+    def lines():
+        for head, entry_type, choices, kinds, tail in rows:
+            if entry_type == "consent":
+                cells, details = choices_of(choices), ""
+            else:  # an erasure or purge entry: its choices are the entry's details
+                cells, details = blank, quoted(choices)
+            whole = head.count(SEP) == head_cells and tail.count(SEP) == tail_cells
+            if whole and _NEEDS_QUOTES.search(head) is None and _NEEDS_QUOTES.search(tail) is None:
+                head, tail = head.replace(SEP, ","), tail.replace(SEP, ",")
+                yield f"{site_cell},{head},{cells}{kinds_of(kinds)},{tail},{details}"
+                continue
+            if whole:
+                kinds_cell = kinds_of(kinds)
+                writer.writerow(
+                    (site_cell, *head.split(SEP), *cells.split(",")[:-1], kinds_cell)
+                    + (*tail.split(SEP), "" if entry_type == "consent" else choices)
+                )
+            else:
+                position = int(head.split(SEP, 1)[0])
+                writer.writerows(map(spell.row, _csv_cells(site_id, position)))
+            yield _take(buffer)[:-2]  # its line terminator is added below, like the others'
+
+    chunks = lines()
+    yield _take(buffer)  # the header
+    while chunk := list(islice(chunks, CHUNK_ROWS)):
+        chunk.append("")
+        yield "\r\n".join(chunk)
+        if progress:
+            progress(len(chunk) - 1)
+
+
+class _CsvSpeller:
+    """A record's CSV cells from its separate columns (`_CSV_QUERY`), for csv.writer."""
+
+    def __init__(self, site_key: str, categories: list[str]):
+        self.site_cell = safe_cell(site_key)
+        self.categories = categories
+        self.blank = ("",) * len(categories)
+        self.choice_cells = _cached(self._choice_cells)
+        self.kinds_of = _cached(lambda text: " ".join(json.loads(text)))
+
+    def _choice_cells(self, text: str) -> tuple[str, ...]:  # one cell per category
         choices = json.loads(text)
         return tuple(
-            "" if key not in choices else GRANTED if choices[key] else REFUSED for key in categories
+            "" if key not in choices else GRANTED if choices[key] else REFUSED
+            for key in self.categories
         )
 
-    choices_of = _cached(choice_cells)
-    kinds_of = _cached(lambda text: " ".join(json.loads(text)))
-    site_cell = safe_cell(site_key)
-    filters = {"since": since, "until": until}
-    rows = stream_rows(site_id, _CSV_QUERY, filters=filters, raw=True, safe=_TEXT_CELLS)
-    C, K, G = _CHOICES_AT, _KINDS_AT, _GPC_AT
+    def row(self, r) -> tuple:
+        C, K, G = _CHOICES_AT, _KINDS_AT, _GPC_AT
+        if r[_ENTRY_AT] == "consent":
+            cells, details = self.choice_cells(r[C]), ""
+        else:  # an erasure or purge entry: its choices are the entry's details
+            cells, details = self.blank, r[C]
+        return (
+            self.site_cell,
+            *r[:C],
+            *cells,
+            self.kinds_of(r[K]),
+            *r[K + 1 : G],
+            _YES_NO[r[G]],
+            *r[G + 1 :],
+            details,
+        )
 
-    def csv_rows():
-        for r in rows:
-            if r[_ENTRY_AT] == "consent":
-                cells, details = choices_of(r[C]), ""
-            else:  # an erasure or purge entry: its choices are the entry's details
-                cells, details = blank, r[C]
-            yield (
-                site_cell,
-                *r[:C],
-                *cells,
-                kinds_of(r[K]),
-                *r[K + 1 : G],
-                _YES_NO[r[G]],
-                *r[G + 1 :],
-                details,
-            )
 
-    chunks = csv_rows()
-    while chunk := list(islice(chunks, CHUNK_ROWS)):
-        writer.writerows(chunk)
-        yield _take(buffer)
-        if progress:
-            progress(len(chunk))
-    if buffer.tell():  # the header of an empty export
-        yield _take(buffer)
+def _csv_cells(site_id: int, position: int) -> Iterator:
+    """The record at `position` as separate columns (`_CSV_QUERY`), cells safe."""
+    return stream_rows(
+        site_id, _CSV_QUERY, first=position, last=position, raw=True, safe=_TEXT_CELLS
+    )
 
 
 def stream_ndjson(site, since=None, until=None, *, progress=None) -> Iterator[str]:

@@ -57,6 +57,7 @@ class RevisionRules:
     lifetime_days: int
     regimes: dict
     default_language: str
+    languages: tuple[str, ...] = ()  # the site's, in its order: the snippet picks one
 
 
 @dataclass
@@ -180,6 +181,7 @@ def rules_from_revision(revision: Revision) -> RevisionRules:
         lifetime_days=config["consent_lifetime_days"],
         regimes=config["regimes"],
         default_language=config["default_language"],
+        languages=tuple(config["languages"]),
     )
 
 

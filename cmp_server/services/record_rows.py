@@ -41,6 +41,33 @@ def _column_sql(name: str, dialect: str, safe: frozenset = frozenset()) -> str:
     return name
 
 
+class Cells(tuple):
+    """A column of `stream_rows` that is several record fields as one text, joined by the
+    database with CELL_SEPARATOR (the CSV export's plain cells): integers in decimal, times as
+    in `_column_sql`, `gpc` as yes/no, null as empty. Cells are not CSV-quoted, so the caller
+    checks what they hold."""
+
+    __slots__ = ()
+
+
+CELL_SEPARATOR = "\x1f"  # ASCII's unit separator: no field of an ordinary record holds it
+
+
+def _cell_sql(name: str, dialect: str, safe: frozenset) -> str:
+    if name == "gpc":
+        return "CASE WHEN gpc THEN 'yes' ELSE 'no' END"
+    if name in ("position", "revision"):
+        return f"CAST({name} AS TEXT)"
+    return f"coalesce({_column_sql(name, dialect, safe)}, '')"
+
+
+def _select_sql(column, dialect: str, safe: frozenset) -> str:
+    if isinstance(column, Cells):
+        separator = " || chr(31) || " if dialect == "postgresql" else " || char(31) || "
+        return separator.join(_cell_sql(name, dialect, safe) for name in column)
+    return _column_sql(column, dialect, safe)
+
+
 def _adapter(columns: tuple[str, ...], canonical: bool = False) -> Callable:
     """Python fix-ups of a raw row: JSON arrives as text (parsed through a small cache: a site
     has few distinct `choices`, so most rows cost a dict lookup) and SQLite booleans as 0/1.
@@ -81,7 +108,7 @@ def _bind_time(value: datetime, dialect: str):
 
 def stream_rows(
     site_id: int,
-    columns: tuple[str, ...],
+    columns: tuple,
     first: int | None = None,
     last: int | None = None,
     filters: dict | None = None,
@@ -95,7 +122,8 @@ def stream_rows(
 
     Rows are adapted (`_adapter`: JSON parsed, booleans made bool) unless `raw`, when they are
     the driver's tuples (JSON as text, SQLite booleans as 0/1). Text columns in `safe` come
-    out safe for spreadsheets (`csv_cells.safe_cell`, done in SQL). Uses the driver's cursor
+    out safe for spreadsheets (`csv_cells.safe_cell`, done in SQL); a `Cells` column is several
+    fields joined into one text by the database. Uses the driver's cursor
     directly (a named, server-side cursor on PostgreSQL): SQLAlchemy's result layer would
     cost more per row than the verification itself."""
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
@@ -115,7 +143,7 @@ def stream_rows(
             if name in filters:
                 where.append(f"{name} = {mark.format(name)}")
         sql = (
-            f"SELECT {', '.join(_column_sql(c, dialect, safe) for c in columns)} "  # noqa: S608
+            f"SELECT {', '.join(_select_sql(c, dialect, safe) for c in columns)} "  # noqa: S608
             f"FROM consent_records WHERE {' AND '.join(where)} ORDER BY position"
         )
         driver = conn.connection.driver_connection

@@ -9,12 +9,17 @@ from sqlalchemy import select
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, Revision, Site
+from cmp_server.models.types import UTCDateTime
 from cmp_server.schemas.export import EXPORT_FIELDS
 from cmp_server.services.errors import NotFound
 
 # What a record's page shows: the export's field list, less the site (it is the page's) and
 # the salt (it only serves to recompute the digest).
 FIELDS = tuple(f for f in EXPORT_FIELDS if f not in ("site_key", "salt"))
+# The fields that hold a moment (the record's page shows them in the site's time zone).
+TIME_FIELDS = frozenset(
+    f for f in FIELDS if isinstance(ConsentRecord.__table__.columns[f].type, UTCDateTime)
+)
 
 
 def record_dict(record: ConsentRecord) -> dict:

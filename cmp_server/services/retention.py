@@ -101,7 +101,16 @@ def purge_site(
     site: Site, now: datetime | None = None, dry_run: bool = False, actor: Actor | None = None
 ) -> PurgeOutcome:
     """Delete the site's expired prefix of the log (see the module docstring), audited as
-    `consents.purge` by `actor` when records go. Flushes; the caller commits."""
+    `consents.purge` by `actor` when records go. Commits (a dry run commits nothing).
+
+    The site's log is locked only while the checkpoint, the signed statement and the purge
+    entry are written (one short transaction): which records go is read before, and they are
+    deleted after, in a transaction of their own that consents sealed meanwhile never wait
+    for. That is safe because nothing at or below the statement's position changes any more
+    (sealing only appends; erasure keeps received_at and expires_at). The deletion is one
+    transaction (of short statements), so a verifier sees the whole prefix or none of it,
+    both of which verify; a purge stopped between the two finds the covered records still
+    there and deletes them first (`finish_deletion`)."""
     from cmp_server.services import checkpoints
 
     outcome = PurgeOutcome(site.site_key)
@@ -111,34 +120,31 @@ def purge_site(
     now = now or utcnow()
     cutoff = now - timedelta(days=site.retention_days)
     signer = None if dry_run else checkpoints.current_signer()  # before any write (SQLite)
-    conn = db.session.connection()
-    if not dry_run:
-        lock_log(conn, site.id)
-    records = ConsentRecord.__table__.c
-    mine = records.site_id == site.id
-    first = conn.scalar(select(func.min(records.position)).where(mine))
-    if first is None:
+    done = checkpoints.purged_through(site)
+    leftover = 0 if dry_run else finish_deletion(site.id, done, cutoff)
+    span = expired_span(site.id, done, cutoff, now)
+    if span is None:
+        outcome.deleted = leftover
         return outcome
-    keep = conn.scalar(
-        select(func.min(records.position)).where(
-            mine, or_(records.received_at >= cutoff, records.expires_at >= now)
-        )
-    )
-    # rows exist (`first` is not None), so neither is the largest position
-    last: int = conn.scalar(select(func.max(records.position)).where(mine))  # type: ignore[assignment]
-    through = last if keep is None else keep - 1
-    if through < first:
-        return outcome
-    outcome.deleted = through - first + 1
+    first, through = span
     outcome.through_position = through
     if dry_run:
+        outcome.deleted = through - first + 1
+        return outcome
+    conn = db.session.connection()
+    records = ConsentRecord.__table__.c
+    mine = records.site_id == site.id
+    removed = mine, records.position >= first, records.position <= through
+    newest, lapsed = conn.execute(  # a scan of what goes: before the lock, not under it
+        select(func.max(records.received_at), func.max(records.expires_at)).where(*removed)
+    ).one()
+    lock_log(conn, site.id)
+    if checkpoints.purged_through(site) != done:  # another purge of this site went first
+        db.session.rollback()
+        outcome.through_position = 0
         return outcome
     head = conn.scalar(select(records.record_hash).where(mine, records.position == through))
     checkpoints.store_checkpoint(conn, site.id, site.site_key, through, head, signer, "purge", now)
-    removed = mine, records.position <= through
-    newest, lapsed = conn.execute(
-        select(func.max(records.received_at), func.max(records.expires_at)).where(*removed)
-    ).one()
     checkpoints.store_purge_statement(
         conn,
         site,
@@ -151,24 +157,71 @@ def purge_site(
         latest_expires_at=timestamp(lapsed),
         purged_at=timestamp(now),
     )
-    conn.execute(delete(ConsentRecord).where(mine, records.position <= through))
-    device_secrets.forget_unrecorded(conn, site.id, cutoff)
     details = {f"through_{through}": True}
     append_entry(conn, site.id, "purge", "purge", details, now)
     if actor is not None:
         actor.record(
             "consents.purge",
             site.site_key,
-            details={"deleted": outcome.deleted, "through_position": through},
+            details={"deleted": through - first + 1, "through_position": through},
         )
+    db.session.commit()  # the statement and the purge entry: the site's log is free again
+    outcome.deleted = leftover + finish_deletion(site.id, through, cutoff)
     return outcome
+
+
+def expired_span(site_id: int, done: int, cutoff: datetime, now: datetime) -> tuple | None:
+    """(first, through): the positions after `done` that the purge may delete, the longest
+    run from the first one of records older than `cutoff` whose consent has lapsed by `now`;
+    None when there are none."""
+    records = ConsentRecord.__table__.c
+    conn = db.session.connection()
+    after = records.site_id == site_id, records.position > done
+    first = conn.scalar(select(func.min(records.position)).where(*after))
+    if first is None:
+        return None
+    keep = conn.scalar(
+        select(func.min(records.position)).where(
+            *after, or_(records.received_at >= cutoff, records.expires_at >= now)
+        )
+    )
+    if keep is not None:
+        through = keep - 1
+    else:  # rows exist (`first` is not None), so there is a largest position
+        through = conn.scalar(select(func.max(records.position)).where(*after)) or 0
+    return None if through < first else (first, through)
+
+
+# Records deleted per statement: each DELETE stays far below the statement timeout
+# (ACCORD_DB_STATEMENT_TIMEOUT) however long the purged prefix is.
+DELETE_CHUNK = 50_000
+
+
+def finish_deletion(site_id: int, through: int, cutoff: datetime) -> int:
+    """Delete the site's records at or below `through` (covered by a committed purge
+    statement) and the device secrets no record names any more; commits. Returns how many
+    records went. The records go in chunks of positions, each a short statement, but in one
+    transaction: a verifier sees all of them or none."""
+    conn = db.session.connection()
+    records = ConsentRecord.__table__.c
+    mine = records.site_id == site_id
+    start = conn.scalar(select(func.min(records.position)).where(mine))
+    deleted = 0
+    while start is not None and start <= through:
+        end = min(start + DELETE_CHUNK - 1, through)
+        chunk = mine, records.position >= start, records.position <= end
+        deleted += conn.execute(delete(ConsentRecord).where(*chunk)).rowcount
+        start = end + 1
+    if deleted:
+        device_secrets.forget_unrecorded(conn, site_id, cutoff)
+    db.session.commit()
+    return deleted
 
 
 def purge(
     site_key: str | None = None, dry_run: bool = False, actor: Actor | None = None
 ) -> list[PurgeOutcome]:
-    """Purge every site (or one), audited by `actor`; each site in its own transaction,
-    committed here."""
+    """Purge every site (or one), audited by `actor`; each site committed in turn."""
     query = select(Site).order_by(Site.id)
     if site_key:
         query = query.where(Site.site_key == site_key)

@@ -37,7 +37,7 @@ DEFAULT_LOOK: dict[str, Any] = {
 def revision_snapshot(site: Site) -> dict:
     """Everything the visitor is shown, with default texts and look filled in."""
     config = export_site(site)
-    del config["origins"], config["retention_days"]
+    del config["origins"], config["retention_days"], config["time_zone"]
     config["texts"] = {lang: texts_for(lang, site.texts.get(lang)) for lang in site.languages}
     colors = {**DEFAULT_LOOK["colors"], **(site.look.get("colors") or {})}
     config["look"] = {"position": site.look.get("position", "bottom"), "colors": colors}

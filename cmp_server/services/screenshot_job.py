@@ -14,7 +14,7 @@ from cmp_server.models import Revision, RevisionScreenshot, ScreenshotRun, Site
 from cmp_server.scanner.browse import ScanError
 from cmp_server.scanner.screenshots import capture
 from cmp_server.services import client_config
-from cmp_server.services.snippet import render_snippet, snippet_build_hash
+from cmp_server.services.snippet import render_snippet, snippet_build_hash, ui_chunk
 
 NOWHERE = "https://accord.invalid"  # the drawn page's requests are all aborted anyway
 
@@ -31,6 +31,12 @@ def revision_script(revision: Revision, site_key: str) -> str:
     return render_snippet(key, lambda: config).body.decode()
 
 
+def snippet_assets() -> dict[str, bytes]:
+    """What the snippet fetches to draw the preferences dialog: the UI chunk, by its path."""
+    name, chunk = ui_chunk()
+    return {f"/s/{name}": chunk.body}
+
+
 def take_screenshots(revision_id: int) -> ScreenshotRun | None:
     """The job: draw the revision in each language and viewport, keep the PNGs."""
     run = db.session.scalar(select(ScreenshotRun).where(ScreenshotRun.revision_id == revision_id))
@@ -43,7 +49,7 @@ def take_screenshots(revision_id: int) -> ScreenshotRun | None:
     chromium, title, run_id = chromium_path(), site.name, run.id
     db.session.rollback()  # hold no transaction (nor SQLite lock) during the browser run
     try:
-        shots = capture(script, config["languages"], title, chromium)
+        shots = capture(script, config["languages"], title, chromium, snippet_assets())
     except ScanError as exc:
         run = db.session.get_one(ScreenshotRun, run_id)
         missing = not Path(chromium).exists()

@@ -4,11 +4,12 @@ The draft lives in Site/Category/Tracker rows; services/revisions.py freezes it 
 immutable Revision, services/publishing.py is the door every publish goes through, and
 services/client_config.py shapes a revision for the browser.
 
-Two settings of the configuration document are not part of the draft: `origins` (who may
-post consents from a browser) and `retention_days` (how long proofs are kept) apply at once,
-without publishing. `save_draft`, the door staff and the CLI edit an existing site through,
-audits each of them as its own event, and lets only the roles with the retention capability
-change retention.
+Three settings of the configuration document are not part of the draft: `origins` (who may
+post consents from a browser), `retention_days` (how long proofs are kept) and `time_zone`
+(the zone the console shows the site's dates in: the visitor never sees it, so there is
+nothing to publish) apply at once, without publishing. `save_draft`, the door staff and the
+CLI edit an existing site through, audits each of them as its own event, and lets only the
+roles with the retention capability change retention.
 """
 
 from marshmallow import ValidationError
@@ -104,6 +105,7 @@ def import_site(data: dict, site: Site | None = None) -> Site:
         db.session.add(LogHead(site_id=site.id, size=0, head_hash=GENESIS_HASH))
     site.origins = config["origins"]
     site.retention_days = config["retention_days"]
+    site.time_zone = config["time_zone"]
     write_draft(site, config)
     return site
 
@@ -148,11 +150,14 @@ def save_draft(site: Site, data: dict, actor: Actor, may_change_retention: bool,
     """Write a configuration document as the draft of `site`, audited as a draft edit (`what`
     names the part edited), with its live settings audited apart.
 
-    A document without `retention_days` keeps the site's. A different `retention_days` from
-    someone without the retention capability is refused (403), so a marketer cannot shorten
-    how long proofs are kept; the same value passes, so an export round-trips.
+    A document without `retention_days` or `time_zone` keeps the site's. A different
+    `retention_days` from someone without the retention capability is refused (403), so a
+    marketer cannot shorten how long proofs are kept; the same value passes, so an export
+    round-trips.
     """
-    config = load_config({"retention_days": site.retention_days, **data})
+    config = load_config(
+        {"retention_days": site.retention_days, "time_zone": site.time_zone, **data}
+    )
     if config["retention_days"] != site.retention_days and not may_change_retention:
         raise Forbidden(
             "Retention is changed only by a DPO or an admin, on the retention page.",
@@ -177,6 +182,13 @@ def save_draft(site: Site, data: dict, actor: Actor, may_change_retention: bool,
             details={"before": list(site.origins), "after": config["origins"]},
         )
         site.origins = config["origins"]
+    if config["time_zone"] != site.time_zone:
+        actor.record(
+            "site.time_zone.update",
+            site_key=site.site_key,
+            details={"before": site.time_zone, "after": config["time_zone"]},
+        )
+        site.time_zone = config["time_zone"]
     db.session.flush()
     return site
 
@@ -203,6 +215,7 @@ def export_site(site: Site) -> dict:
         "privacy_policy_url": site.privacy_policy_url,
         "consent_lifetime_days": site.consent_lifetime_days,
         "retention_days": site.retention_days,
+        "time_zone": site.time_zone,
         "regimes": dict(site.regimes),
         "texts": {lang: dict(t) for lang, t in site.texts.items()},
         "look": dict(site.look),

@@ -11,6 +11,7 @@ process's.
 import gzip
 import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -190,6 +191,11 @@ def forget_answers(site_key: str | None = None) -> None:
 
 
 _ui: tuple[str, str, RenderedSnippet] | None = None  # (sha256, file name, bytes)
+# Every UI chunk built (snippet/build.mjs writes each one here under its name, and keeps the
+# earlier ones): a core snippet cached before a deploy still finds the UI it was built with.
+UI_ARCHIVE = STATIC / "ui"
+UI_NAME = re.compile(r"ui\.[0-9a-f]{16}\.js")
+_archived: dict[str, RenderedSnippet] = {}
 
 
 def ui_chunk() -> tuple[str, RenderedSnippet]:
@@ -202,6 +208,24 @@ def ui_chunk() -> tuple[str, RenderedSnippet]:
         rendered = RenderedSnippet(body, gzip.compress(body, 9, mtime=0), digest[:32])
         _ui = (digest, f"ui.{digest[:16]}.js", rendered)
     return _ui[1], _ui[2]
+
+
+def archived_ui_chunk(name: str) -> RenderedSnippet | None:
+    """An earlier build's UI chunk (`ui.<16 hex>.js`) from UI_ARCHIVE, or None if there is
+    none by that name. Its name holds its hash, so once read it is kept."""
+    rendered = _archived.get(name)
+    if rendered is None and UI_NAME.fullmatch(name):
+        try:
+            body = (UI_ARCHIVE / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        digest = hashlib.sha256(body).hexdigest()
+        if not name.startswith(f"ui.{digest[:16]}."):  # a damaged file is not that chunk
+            return None
+        rendered = _archived[name] = RenderedSnippet(
+            body, gzip.compress(body, 9, mtime=0), digest[:32]
+        )
+    return rendered
 
 
 def install_html(base_url: str, site_key: str) -> str:

@@ -20,6 +20,8 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "customize",
             "privacy_policy",
             "close",
+            "preferences_failed",
+            "retry",
         ),
     ),
     (
@@ -112,6 +114,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "Message when the history cannot be downloaded",
         "The file then holds only what the device kept.",
     ),
+    "preferences_failed": (
+        "Message when the preferences cannot be loaded",
+        "Shown in the banner when “Customize” cannot fetch the dialog (offline, server error).",
+    ),
+    "retry": ("“Try again” button after that message", ""),
     "settings": ("Floating privacy-settings button", "Shown when the site option is on."),
     "blocked_content": (
         "Placeholder message",

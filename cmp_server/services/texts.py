@@ -53,6 +53,8 @@ TEXT_KEYS = (
     "erase_confirm",
     "erase_failed",
     "download_failed",
+    "preferences_failed",
+    "retry",
 )
 
 

@@ -19,6 +19,7 @@ from cmp_server.schemas.site import per_language
 from cmp_server.services import revisions, sites
 from cmp_server.services.errors import NotFound
 from cmp_server.services.snippet import RenderedSnippet, SnippetCache, cache_of
+from cmp_server.services.texts import default_texts
 
 
 def snippet_cache() -> SnippetCache:
@@ -51,7 +52,13 @@ def language_payload(config: dict, language: str) -> dict:
     if language not in config["languages"]:
         raise NotFound(f"The site is not offered in {language!r}.", code="unknown_language")
     default = config["default_language"]
-    texts = {**config["texts"].get(default, {}), **config["texts"].get(language, {})}
+    # Under them, Accord's own (`default_texts`): a revision published before a text key
+    # existed (e.g. "preferences_failed") still gets it.
+    texts = {
+        **default_texts(language),
+        **config["texts"].get(default, {}),
+        **config["texts"].get(language, {}),
+    }
     categories = {}
     for category in config["categories"]:
         labels = category.get("labels", {})

@@ -2,10 +2,12 @@
 // The only module that builds UI: the first layer, the preferences dialog, the iframe
 // placeholder and the floating "privacy settings" button. Light DOM, stable hooks
 // (data-accord, data-accord-action), and every string from staff inserted as text (dom.js h()).
-// What a button does is the caller's business: `onAction(name)` gets the data-accord-action
-// of the button pressed ("close" also for Escape).
-import { TRACKER_KINDS } from './constants.js';
+// What a button does is the caller's business: `onAction(name, button)` gets the
+// data-accord-action of the button pressed ("close" also for Escape, without a button).
+// The preferences dialog's content is built by preferences.js, which the caller passes in
+// (it comes with the UI chunk, not with the full snippet).
 import { doc, h } from './dom.js';
+import { DIALOG, btn, link } from './layer.js';
 
 /**
  * @typedef {import('./constants.js').Category} Category
@@ -13,21 +15,10 @@ import { doc, h } from './dom.js';
  * @typedef {import('./constants.js').Decision} Decision
  */
 
-/** @param {string | undefined} url @param {string} text */
-const link = (url, text) =>
-  url && /^https?:\/\//i.test(url) && [' ', h('a', { href: url, target: '_blank' }, text)];
-
-/** @param {string} action @param {string} text @param {string} [label] */
-const btn = (action, text, label) =>
-  h('button', { type: 'button', 'data-accord-action': action, 'aria-label': label }, text);
-
-// Dialog attributes shared by both layers.
-const DIALOG = { role: 'dialog', 'aria-labelledby': 'acc-h', tabindex: -1 };
-
 /**
  * The banner's UI for one page.
  * @param {{config: import('./constants.js').SiteConfig, t: import('./constants.js').Translator,
- *   onAction: (action: string) => void, regime: string, gpc: boolean}} options
+ *   onAction: (action: string, button?: Element) => void, regime: string, gpc: boolean}} options
  */
 export function createBanner({ config: cfg, t, onAction, regime, gpc }) {
   /** @type {HTMLElement | null} the open banner or preferences backdrop */
@@ -80,7 +71,7 @@ export function createBanner({ config: cfg, t, onAction, regime, gpc }) {
     dialog = box;
     box.onclick = (e) => {
       const a = /** @type {HTMLElement} */ (e.target).closest('[data-accord-action]');
-      if (a) onAction(/** @type {string} */ (a.getAttribute('data-accord-action')));
+      if (a) onAction(/** @type {string} */ (a.getAttribute('data-accord-action')), a);
     };
     box.prepend(btn('close', '\u2715', t('close')));
     doc.body.append(el);
@@ -100,56 +91,8 @@ export function createBanner({ config: cfg, t, onAction, regime, gpc }) {
 
   const gpcNote = () => gpc && cfg.categories.some((c) => c.honor_gpc) && h('p', {}, t('gpc_notice'));
 
-  /** @param {Category} c @param {number} i @param {Choices} choices */
-  function category(c, i, choices) {
-    const id = 'acc-c' + i;
-    const trackers = c.trackers || [];
-    return h(
-      'section',
-      { class: 'acc-cat' },
-      h(
-        'div',
-        { class: 'acc-row' },
-        h('h3', {}, h('label', { for: id }, t.label_(c, 'title'))),
-        c.required && t('always_on'),
-        h('input', { type: 'checkbox', role: 'switch', id, name: c.key, checked: choices[c.key], disabled: c.required }),
-      ),
-      h('p', {}, t.label_(c, 'description')),
-      trackers[0] &&
-        h(
-          'details',
-          {},
-          h('summary', {}, `${t('trackers')} (${trackers.length})`),
-          TRACKER_KINDS.map((kind) => {
-            const list = trackers.filter((x) => x.kind == kind);
-            return list[0] && [
-              h('h4', {}, t('kind_' + kind)),
-              h('ul', {}, list.map((x) => h(
-                'li',
-                {},
-                h('strong', {}, x.name),
-                ` \u2014 ${t('provider')}: ${x.provider}; ${t('purpose')}: ${t.in_(x.purpose)}; ${t('duration')}: ${t.in_(x.duration)}`,
-                link(x.privacy_policy_url, t('privacy_policy')),
-              ))),
-            ];
-          }),
-        ),
-    );
-  }
-
-  // Escape closes; Tab stays inside the preferences dialog, whose first and last
-  // focusable elements are buttons (the close button, then a row of buttons).
-  addEventListener('keydown', (e) => {
-    if (!dialog) return;
-    if (e.key == 'Escape') onAction('close');
-    if (e.key != 'Tab' || layer == dialog) return; // the first layer is not modal
-    const all = dialog.querySelectorAll('button');
-    const at = doc.activeElement;
-    if (at == all[e.shiftKey ? 0 : all.length - 1] || at == dialog) {
-      e.preventDefault();
-      all[e.shiftKey ? all.length - 1 : 0].focus();
-    }
-  });
+  // Escape closes (Tab stays inside the preferences dialog: preferences.js).
+  addEventListener('keydown', (e) => dialog && e.key == 'Escape' && onAction('close'));
 
   return {
     close_: close,
@@ -186,37 +129,23 @@ export function createBanner({ config: cfg, t, onAction, regime, gpc }) {
     },
 
     /**
-     * The preferences dialog: a switch per category, its trackers by kind, the consent ID.
+     * The preferences dialog (preferences.js `preferencesBox`, from the UI chunk).
      * @param {Choices} choices @param {Decision | null} decision
+     * @param {typeof import('./preferences.js').preferencesBox} build
      */
-    preferences_(choices, decision) {
-      const box = h(
-        'div',
-        { ...DIALOG, 'data-accord': 'preferences', class: 'acc acc-m', 'aria-modal': 'true' },
-        h('h2', { id: 'acc-h' }, t('preferences_title')),
-        h('p', {}, t('preferences_description')),
-        gpcNote(),
-        cfg.categories.map((c, i) => category(c, i, choices)),
-        h('div', { class: 'acc-btns' }, ['accept_all', 'reject_all', 'save'].map((a) => btn(a, t(a)))),
-        decision && [
-          h('p', { class: 'acc-cat' }, t('consent_id') + ': ', h('code', {}, decision.consent_id)),
-          h('div', { class: 'acc-btns' }, ['download_history', 'withdraw', 'erase'].map((a) => btn(a, t(a)))),
-        ],
-      );
+    preferences_(choices, decision, build) {
+      const box = build({ cfg, t, gpcNote }, choices, decision);
       open(h('div', { class: 'acc-bd' }, box), box);
     },
 
-    /** A status line at the end of the open layer (e.g. the server could not be reached). @param {string} text */
-    note_(text) {
-      dialog?.append(h('p', { role: 'alert' }, text));
-    },
-
-    /** {category: checked} from the open preferences dialog. @returns {Choices} */
-    toggles_() {
-      /** @type {Choices} */
-      const wanted = {};
-      for (const box of /** @type {HTMLElement} */ (dialog).querySelectorAll('input')) wanted[box.name] = box.checked;
-      return wanted;
+    /**
+     * A status line at the end of the open layer (e.g. the server could not be reached), in
+     * place of an earlier one; with `action`, a button after it (e.g. "retry").
+     * @param {string} text @param {string} [action]
+     */
+    note_(text, action) {
+      dialog?.querySelector('[role=alert]')?.remove();
+      dialog?.append(h('p', { role: 'alert' }, text, action && [' ', btn(action, t(action))]));
     },
 
     /**

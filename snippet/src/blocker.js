@@ -51,8 +51,10 @@ export function blocker(nonce, placeholder) {
     const ok = granted[key];
     if (el.tagName == 'SCRIPT') {
       if (ok && !seen.has(el)) {
-        seen.set(el, (ran[key] = 1));
-        chain = chain.then(() => runScript(el));
+        seen.set(el, 1);
+        // Its turn may come after a withdrawal (an earlier script still loading): it runs
+        // only if its category is still granted then, else waits for the next grant.
+        chain = chain.then(() => (granted[key] ? ((ran[key] = 1), runScript(el)) : seen.delete(el)));
       }
     } else if (ok) {
       const src = el.dataset.src;

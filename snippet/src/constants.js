@@ -50,15 +50,19 @@ export const CONSENT_MODE_WAIT_MS = 500; // Consent Mode `wait_for_update` for t
  *   look?: {position?: string, colors?: Record<string, string>},
  *   refusal_interval_days?: number, reload_on_withdraw?: boolean, floating_button?: boolean
  * }} SiteConfig the site's published revision, as embedded
+ * @typedef {{lang: string, texts: Record<string, string>,
+ *   categories: Record<string, {title: string, description?: string, trackers: Record<string, string>[]}>}} TextsPayload
+ *   one language's visitor texts (GET /s/KEY/texts.REV.LANG.json)
  * @typedef {{revision: number, regime: string, reconsent_revision: number,
- *   consent_lifetime_days: number, gpc?: boolean, api: string, config: SiteConfig}} Site
- *   the client config the server embeds for one visitor
+ *   consent_lifetime_days: number, gpc?: boolean, api: string, config: SiteConfig,
+ *   texts?: TextsPayload}} Site
+ *   the client config the server embeds for one visitor (`texts`: the one language the
+ *   inline stub asked for, `?lang=`, in place of the texts of every language in `config`)
  * @typedef {{consent_id: string, device_id: string, revision: number, action: string,
  *   choices: Choices, decided_at: string}} Decision what the cookie keeps, getConsent() returns
  * @typedef {{consent_id: string, device_id: string, revision: number, action: string,
  *   choices: Choices, language: string, page_url: string, gpc: boolean, client_ts: string}}
  *   ConsentRecord the consent POST body (the transport adds device_secret)
  * @typedef {((key: string) => string) & {lang_: string,
- *   label_: (category: Category, key: string) => string,
- *   in_: (byLanguage: Record<string, string> | undefined) => string}} Translator
+ *   label_: (category: Category, key: string) => string}} Translator
  */

@@ -32,8 +32,7 @@ export const textsUrl = (site, lang) => `${site.api.replace('/api/v1/sites/', '/
  * Put one language's texts (a texts payload) into the configuration, where translator()
  * and the banner read them: the core snippet's configuration carries none.
  * @param {import('./constants.js').SiteConfig} config
- * @param {{lang: string, texts: Record<string, string>,
- *   categories: Record<string, {title: string, description?: string, trackers: Record<string, string>[]}>}} payload
+ * @param {import('./constants.js').TextsPayload} payload
  */
 export function addTexts(config, payload) {
   const lang = payload.lang;
@@ -42,29 +41,35 @@ export function addTexts(config, payload) {
     const p = payload.categories[c.key];
     if (!p) continue;
     (c.labels ||= {})[lang] = { title: p.title, description: p.description || '' };
-    c.trackers.forEach((x, i) => {
-      const { purpose, duration, ...rest } = p.trackers[i] || {};
-      Object.assign(x, rest, { purpose: { [lang]: purpose }, duration: { [lang]: duration } });
+    p.trackers?.forEach((_, i) => {
+      const { purpose, duration, ...rest } = p.trackers[i];
+      Object.assign(c.trackers[i], rest, { purpose: { [lang]: purpose }, duration: { [lang]: duration } });
     });
   }
 }
 
 /**
- * A text getter for `language`: t('accept_all'); t.label_(category, 'title');
- * t.in_(tracker.purpose) for a text given per language; t.lang_.
+ * A text given per language (a tracker's purpose or duration) in `language`, else in the
+ * default one, else empty. (The preferences dialog's only: it comes with the UI chunk.)
+ * @param {import('./constants.js').SiteConfig} config
+ * @param {string} language
+ * @param {Record<string, string> | undefined} byLanguage
+ */
+export const inLanguage = (config, language, byLanguage) =>
+  byLanguage?.[language] || byLanguage?.[config.default_language] || '';
+
+/**
+ * A text getter for `language`: t('accept_all'); t.label_(category, 'title'); t.lang_.
  * @param {import('./constants.js').SiteConfig} config
  * @param {string} language
  * @returns {import('./constants.js').Translator}
  */
 export function translator(config, language) {
-  /** @param {Record<string, any> | undefined} byLanguage */
-  const inLanguage = (byLanguage) => byLanguage?.[language] || byLanguage?.[config.default_language];
   /** @param {Record<string, Record<string, string>> | undefined} table @param {string} key */
   const pick = (table, key) =>
     table?.[language]?.[key] || table?.[config.default_language]?.[key] || '';
   const t = /** @type {import('./constants.js').Translator} */ ((key) => pick(config.texts, key));
   t.lang_ = language;
   t.label_ = (category, key) => pick(category.labels, key) || (key == 'title' ? category.key : '');
-  t.in_ = (byLanguage) => inLanguage(byLanguage) || '';
   return t;
 }

@@ -3,13 +3,14 @@
 // site's client config (published revision, regime chosen for this visitor, GPC seen, API).
 import { choicesFor, decisionFor, defaultChoices, effectiveChoices, holdDays, needsBanner } from './engine.js';
 import { addTexts, pickLanguage, textsUrl, translator } from './i18n.js';
-import { deviceId, forget, readDecision, removeRefused, uuid, writeDecision } from './storage.js';
+import { deviceId, readDecision, removeRefused, uuid, writeDecision } from './storage.js';
 import { doc } from './dom.js';
 import { RELOAD_WAIT_MS } from './constants.js';
 import { getTexts, prefetch, transport } from './transport.js';
 import { consentModeDefaults, consentModeUpdate } from './consent-mode.js';
 import { blocker } from './blocker.js';
 import { bundledUi, loadUi } from './ui-bundled.js';
+import { loadChunk } from './chunk.js';
 
 /* global __ACCORD_CONFIG__ */
 // The inline stub (the recommended integration) made window.Accord a queue of early calls.
@@ -19,11 +20,17 @@ const cfg = site.config;
 const nonce = doc.currentScript?.nonce;
 // With the stub, this page loaded the full snippet because no decision was stored, and the
 // next one will load the core snippet: fetch it for the next page once a decision is made.
+// (The stub asks for this one with the visitor's languages, `.js?lang=...`, and that one as
+// `.core.js`.)
 /** @type {any} */
-let nextPage = early?.q && bundledUi && /** @type {HTMLScriptElement} */ (doc.currentScript).src.replace(/\.js$/, '.core.js');
+let nextPage = early?.q && bundledUi && /** @type {HTMLScriptElement} */ (doc.currentScript).src.replace(/\.js(\?.*)?$/, '.core.js');
 const regime = site.regime;
 const gpc = !!(navigator.globalPrivacyControl || site.gpc);
-const lang = pickLanguage(cfg, doc.documentElement.lang, navigator.languages);
+// Loaded by the stub, the snippet carries the first layer's texts in the visitor's one
+// language, which the server chose as pickLanguage would (the preferences dialog's come with
+// it, below); the plain <script> tag's carries every text of every language of the site.
+if (site.texts) addTexts(cfg, site.texts);
+const lang = site.texts?.lang || pickLanguage(cfg, doc.documentElement.lang, navigator.languages);
 const t = translator(cfg, lang);
 
 const stored = readDecision();
@@ -73,25 +80,10 @@ function decide(action, wanted) {
   return decision;
 }
 
-// "Download my consent history": the server's records for this device, the local decision
-// and every signed receipt the snippet kept. Without the server's answer, the file holds what
-// this device kept, and the dialog says the server could not be reached.
-async function download() {
-  const data = await tx.history_();
-  if (!data) ui?.note_(t('download_failed'));
-  const a = doc.createElement('a');
-  a.href = URL.createObjectURL(new Blob([JSON.stringify({ ...data, decision, receipts: tx.receipts_() })]));
-  a.download = 'consent-history.json';
-  a.click();
-}
-
-// "Erase my data" (once confirmed): once the server has erased this device's records, forget
-// the decision, the device id and secret, the queue and the receipts here too; the regime's
-// defaults apply and the banner asks again. If the server cannot be reached, nothing changes
-// and the dialog says so.
-async function erase() {
-  if (!(await tx.erase_())) return ui?.note_(t('erase_failed'));
-  forget();
+// "Erase my data" (once confirmed, rights.js): once the server has erased this device's
+// records and they are forgotten here too, the regime's defaults apply and the banner asks
+// again. If the server cannot be reached, nothing changes and the dialog says so.
+function erased() {
   decision = null;
   pending = true;
   choices = defaultChoices(site, regime, gpc);
@@ -99,11 +91,12 @@ async function erase() {
   banner(t('erased'));
 }
 
-function onAction(action) {
-  if (action == 'customize') preferences();
-  else if (action == 'download_history') download();
-  else if (action == 'erase') confirm(t('erase_confirm')) && erase();
-  else if (action == 'save') decide('custom', ui.toggles_());
+function onAction(action, button) {
+  if (action == 'customize' || action == 'retry') preferences(button);
+  // The visitor's rights, from the preferences dialog: its chunk is here.
+  else if (action == 'download_history') chunk.downloadHistory(site.api, decision).then((ok) => ok || ui?.note_(t('download_failed')));
+  else if (action == 'erase') confirm(t('erase_confirm')) && chunk.eraseDevice(site.api).then((ok) => (ok ? erased() : ui?.note_(t('erase_failed'))));
+  else if (action == 'save') decide('custom', chunk.toggles());
   // Closing while a decision is awaited is recorded as `close` (it refuses, but is not a
   // refusal the visitor chose); after a decision it only closes and keeps it.
   else if (action == 'close') pending ? decide('close') : ui.close_();
@@ -120,7 +113,47 @@ const startUi = (module) => {
 if (bundledUi && cfg.texts) startUi(bundledUi);
 const withUi = (fn) => (ui ? fn(ui) : Promise.all([loadUi(nonce), withTexts()]).then(([m]) => fn(ui || startUi(m))));
 const banner = (note, onLoad) => withUi((u) => u.open_() || u.banner_(note, onLoad));
-const preferences = () => withUi((u) => u.open_() == 'preferences' || u.preferences_(choices, decision));
+
+// The preferences dialog: its code and styles come with the UI chunk (chunk.js), and with a
+// snippet that carries the first layer's texts only, its texts (the visitor's language) from
+// GET /s/KEY/texts.REV.LANG.json. Fetched on intent: when the visitor points at, focuses or
+// touches Customize (or a data-accord-open link), else on the click, the API call. A failure
+// is forgotten, so the next try fetches again.
+/** @type {Promise<any> | undefined | 0} */
+let dialog;
+/** @type {any} the UI chunk's module, once the dialog has been had */
+let chunk;
+const withDialog = () =>
+  (dialog ||= Promise.all([loadChunk(nonce), site.texts && getTexts(textsUrl(site, lang))]).then(([m, p]) => {
+    if (site.texts) addTexts(cfg, p); // null (not had): throws
+    m.addPreferenceStyles(nonce);
+    return (chunk = m).preferencesBox;
+  }).catch((e) => {
+    dialog = 0;
+    throw e;
+  }));
+for (const name of ['pointerover', 'focusin', 'touchstart']) {
+  doc.addEventListener(name, (e) => /** @type {any} */ (e.target).closest?.('[data-accord-action=customize],[data-accord-open]') && withDialog().catch(() => 0), { passive: true });
+}
+// The click (or the call) opens the dialog as soon as it is here, unless a decision came in
+// the meantime; the button says it is busy until then (aria-busy: nothing moves). If it cannot
+// be had, the open layer says so, with a button to try again; its other buttons keep working.
+function preferences(button) {
+  const was = decision;
+  button?.setAttribute('aria-busy', 'true');
+  const done = () => button?.removeAttribute('aria-busy');
+  return Promise.all([withUi((u) => u), withDialog()]).then(
+    ([u, build]) => {
+      done();
+      decision == was && u.open_() != 'preferences' && u.preferences_(choices, decision, build);
+    },
+    () => {
+      done();
+      // No layer open (an API call, a settings link): the first layer says it.
+      ui && (ui.open_() ? ui.note_(t('preferences_failed'), 'retry') : ui.banner_(t('preferences_failed')));
+    },
+  );
+}
 
 // The stand-in for a blocked iframe; in the core snippet, filled once the UI is here.
 function placeholder(key) {
@@ -154,7 +187,9 @@ function leave() {
   if (pending && gpc) decide('gpc');
   tx.beacon_();
 }
-addEventListener('pagehide', leave);
+// Once per hiding: a page going away is hidden (visibilitychange) before its pagehide, which
+// alone tells browsers that skip the first. This work delays the next page's first paint.
+addEventListener('pagehide', () => doc.hidden || leave());
 doc.addEventListener('visibilitychange', () => doc.hidden && leave());
 
 doc.addEventListener('click', (e) => {

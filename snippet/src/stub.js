@@ -4,11 +4,12 @@
 // - sets Google Consent Mode's `default`, everything denied, before any tag that follows;
 // - makes window.Accord a queue (`q`): show(), acceptAll(), rejectAll(), update(), on() and
 //   getConsent() called before the snippet arrives are kept, and the snippet applies them in
-//   order (getConsent() answers nothing until then);
-// - loads the snippet: /s/KEY.js (engine, banner UI and config) for a visitor with no
-//   decision, /s/KEY.core.js (no banner UI) for one who has decided; fetched at once (a
-//   preload), run once the page has painted its first content, so that its work never comes
-//   before that paint, or at the load event for a page that paints nothing (a hidden tab).
+//   order (getConsent() answers nothing until then), a click on a data-accord-open link too;
+// - loads the snippet: /s/KEY.js?lang=... (engine, banner UI, config and the texts of the
+//   visitor's language) for a visitor with no decision, /s/KEY.core.js (no banner UI) for
+//   one who has decided; fetched at once (a preload), run once the page has painted its
+//   first content, so that its work never comes before that paint, or at the load event
+//   for a page that paints nothing (a hidden tab).
 // Blocked elements (type="text/plain", data-src) stay inert by themselves until it decides.
 // ES5, since it runs on every browser that opens the page; written for size (gzip -9, in
 // build.mjs's report). __ACCORD_SNIPPET__ is the snippet's URL without ".js", set by the
@@ -23,7 +24,11 @@
     ad_storage: (s = 'denied'), ad_user_data: s, ad_personalization: s, analytics_storage: s,
     functionality_storage: s, personalization_storage: s, security_storage: s, wait_for_update: 500,
   });
-  src = __ACCORD_SNIPPET__ + (/(^|; )accord_consent=/.test(d.cookie) ? '.core.js' : '.js');
+  // The full snippet carries the banner's texts in the visitor's language only: the server
+  // picks it from these tags (<html lang>, then the browser's languages; comma-separated, not
+  // escaped: a tag with characters a URL query cannot hold only falls back to the default).
+  src = __ACCORD_SNIPPET__ + (/(^|; )accord_consent=/.test(d.cookie) ? '.core.js'
+    : '.js?lang=' + [d.documentElement.lang].concat(navigator.languages));
   nonce = (d.currentScript || a).nonce;
   add = function (preload, e) {
     e = d.createElement(preload ? 'link' : 'script');
@@ -31,6 +36,14 @@
     preload ? ((e.rel = 'preload'), (e.as = 'script'), (e.href = src)) : (e.src = src);
     d.head.appendChild(e);
   };
+  // A click on a "privacy settings" link (data-accord-open) before the snippet runs opens the
+  // preferences once it has; from then on, the snippet's own listener answers.
+  d.addEventListener('click', function (e) {
+    if (w.Accord == a && e.target.closest('[data-accord-open]')) {
+      e.preventDefault();
+      a.show('preferences');
+    }
+  });
   run = function () { run && add(); run = 0; };
   add(1);
   w.addEventListener('load', function () { run && run(); });

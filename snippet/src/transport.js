@@ -5,9 +5,9 @@
 // decision is recorded exactly once. Failures are retried with backoff, when the browser
 // comes back online, and with sendBeacon when the page is hidden. Each POST carries the
 // device secret, added when it is sent (a body field: sendBeacon cannot set headers).
-// The device's own records (history, erasure) are asked for with the secret as a header.
+// (The device's own records, history and erasure, are rights.js's.)
 import { QUEUE_KEY, RECEIPTS_KEY, RETRY_FIRST_MS, RETRY_MAX_MS } from './constants.js';
-import { deviceId, load, save, secret } from './storage.js';
+import { load, save, secret } from './storage.js';
 
 /** @typedef {import('./constants.js').ConsentRecord} ConsentRecord */
 
@@ -33,9 +33,6 @@ export function transport(api) {
   const receipts = () => load(RECEIPTS_KEY);
   /** @param {ConsentRecord} record */
   const body = (record) => JSON.stringify({ ...record, device_secret: secret() });
-  /** @param {string} [method] */
-  const records = (method) =>
-    fetch(`${api}/devices/${deviceId()}/consents`, { method, headers: { 'Accord-Device-Secret': secret() } });
   let busy = 0;
   let delay = RETRY_FIRST_MS;
 
@@ -68,13 +65,9 @@ export function transport(api) {
       return flush();
     },
     flush_: flush,
-    // The page is going away: hand what is still queued to the browser. It stays queued,
-    // so the next page replays it (idempotent) and learns the receipt.
-    beacon_: () => queue().forEach((r) => navigator.sendBeacon?.(url, body(r))),
-    receipts_: receipts,
-    /** The server's history of this device, or null when it could not be had. */
-    history_: () => records().then((r) => (r.ok ? r.json() : null), () => null),
-    /** Erase this device's records on the server; true once it has. @returns {Promise<boolean>} */
-    erase_: () => records('DELETE').then((r) => r.ok, () => false),
+    // The page is going away: hand what is still queued to the browser, but the record whose
+    // POST is under way (keepalive carries it past the page). It all stays queued, so the
+    // next page replays it (idempotent) and learns the receipt.
+    beacon_: () => queue().forEach((r, i) => (busy && !i) || navigator.sendBeacon?.(url, body(r))),
   };
 }

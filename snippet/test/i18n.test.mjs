@@ -1,7 +1,7 @@
 // Language choice and per-string fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addTexts, pickLanguage, textsUrl, translator } from '../src/i18n.js';
+import { addTexts, inLanguage, pickLanguage, textsUrl, translator } from '../src/i18n.js';
 
 const config = {
   languages: ['en', 'fr', 'pt-BR'],
@@ -40,10 +40,9 @@ test('category labels fall back to the default language, then to the key', () =>
 });
 
 test('a text given per language (a tracker purpose) in the visitor language, else the default', () => {
-  const t = translator(config, 'fr');
-  assert.equal(t.in_({ en: 'Counts visits', fr: 'Compte les visites' }), 'Compte les visites');
-  assert.equal(t.in_({ en: 'Counts visits' }), 'Counts visits');
-  assert.equal(t.in_(undefined), '');
+  assert.equal(inLanguage(config, 'fr', { en: 'Counts visits', fr: 'Compte les visites' }), 'Compte les visites');
+  assert.equal(inLanguage(config, 'fr', { en: 'Counts visits' }), 'Counts visits');
+  assert.equal(inLanguage(config, 'fr', undefined), '');
 });
 
 test('the texts of one language are fetched next to the API, per revision', () => {
@@ -71,6 +70,30 @@ test('a texts payload fills a configuration that came without texts', () => {
   assert.equal(t.label_(stats, 'description'), '');
   assert.deepEqual(stats.trackers[0].cookies, ['_s']);
   assert.equal(stats.trackers[0].name, 'S');
-  assert.equal(t.in_(stats.trackers[0].purpose), 'Zählt');
-  assert.equal(t.in_(stats.trackers[0].duration), '1 Jahr');
+  assert.equal(inLanguage(core, 'de', stats.trackers[0].purpose), 'Zählt');
+  assert.equal(inLanguage(core, 'de', stats.trackers[0].duration), '1 Jahr');
+});
+
+test("the first layer's texts, then the preferences' payload: the second completes the first", () => {
+  const site = {
+    languages: ['en', 'fr'],
+    default_language: 'en',
+    categories: [{ key: 'stats', trackers: [{ kind: 'cookie', cookies: ['_s'] }] }],
+  };
+  // What the full snippet embeds for the inline stub: the first layer's texts, titles only.
+  addTexts(site, { lang: 'fr', texts: { title: 'Vie privée' }, categories: { stats: { title: 'Statistiques' } } });
+  const t = translator(site, 'fr');
+  const [stats] = site.categories;
+  assert.equal(t('title'), 'Vie privée');
+  assert.equal(t.label_(stats, 'title'), 'Statistiques');
+  assert.deepEqual(stats.trackers[0], { kind: 'cookie', cookies: ['_s'] });
+  addTexts(site, {
+    lang: 'fr',
+    texts: { title: 'Vie privée', trackers: 'Traceurs' },
+    categories: { stats: { title: 'Statistiques', description: 'Compte', trackers: [{ name: 'S', purpose: 'Compte' }] } },
+  });
+  assert.equal(t('trackers'), 'Traceurs');
+  assert.equal(t.label_(stats, 'description'), 'Compte');
+  assert.equal(stats.trackers[0].name, 'S');
+  assert.deepEqual(stats.trackers[0].cookies, ['_s']);
 });

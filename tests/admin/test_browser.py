@@ -145,3 +145,27 @@ def test_an_export_downloads_and_parses(page, console):
     page.goto(console["url"] + "/admin/audit")
     assert page.get_by_text("exported the proofs as CSV").first.is_visible()
     screenshot(page, "admin-audit")
+
+
+def test_the_settings_set_the_time_zone_of_the_site_s_dates(page, console):
+    base = f"{console['url']}/admin/sites/{console['site_key']}"
+    sign_in(page, console, "admin")
+    page.goto(base + "/settings")
+    field = page.get_by_label("Time zone of the console's dates")
+    assert field.input_value() == "UTC"
+    assert field.get_attribute("list") == "time-zones"  # names suggested as one types
+    field.fill("Europe/Atlantis")
+    page.get_by_role("button", name="Save to draft").click()
+    assert page.locator("#time_zone-err").inner_text().startswith("'Europe/Atlantis' is not")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert run_axe(page) == []
+    field.fill("Asia/Kolkata")
+    page.get_by_role("button", name="Save to draft").click()
+    page.wait_for_url(base)
+    published = page.locator(".facts time").first
+    assert published.inner_text().endswith(" IST")
+    assert published.get_attribute("title").endswith(" UTC (Asia/Kolkata)")
+    page.goto(base + "/settings")
+    page.get_by_label("Time zone of the console's dates").fill("UTC")
+    page.get_by_role("button", name="Save to draft").click()
+    page.wait_for_url(base)

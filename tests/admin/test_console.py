@@ -6,7 +6,7 @@ import json
 import pytest
 
 from cmp_server.extensions import db
-from cmp_server.models import AuditEvent
+from cmp_server.models import ApiToken, AuditEvent
 from cmp_server.services import revisions, sites
 
 
@@ -54,7 +54,7 @@ def test_invalid_settings_show_the_validation_messages(marketer, make_site):
         f"/admin/sites/{site.site_key}/settings",
         data=settings_form(site, regimes="default=maybe", origins="ftp://x"),
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 400  # the form again, with its errors
     page = answer.get_data(as_text=True)
     assert "Must be one of" in page  # marshmallow's message, next to the regimes field
     assert "is not an origin" in page
@@ -268,3 +268,15 @@ def test_tokens_page_shows_a_new_token_once(console_as):
     listing = client.get("/admin/tokens").get_data(as_text=True)
     secret = created.split('data-test="new-token">')[1].split("<")[0]
     assert secret not in listing and secret[:12] in listing
+
+
+@pytest.mark.parametrize(
+    "form,field",
+    [({"name": "ci", "expires_in_days": "0"}, "expires_in_days"), ({"name": "x" * 101}, "name")],
+)
+def test_an_invalid_token_form_is_shown_again_with_a_400(console_as, form, field):
+    answer = console_as("marketer").post("/admin/tokens", data=form)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert f'id="{field}-err"' in page and 'data-test="new-token"' not in page
+    assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 0

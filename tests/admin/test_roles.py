@@ -29,7 +29,7 @@ CONSOLE = [
     ("GET", "/admin/sites/{key}", ALL, 200, None),
     ("GET", "/admin/sites/{key}/dashboard", ALL, 200, None),
     ("GET", "/admin/sites/{key}/settings", EDITORS, 200, None),
-    ("POST", "/admin/sites/{key}/settings", EDITORS, 200, {"name": ""}),
+    ("POST", "/admin/sites/{key}/settings", EDITORS, 400, {"name": ""}),
     ("GET", "/admin/sites/{key}/texts", EDITORS, 200, None),
     ("POST", "/admin/sites/{key}/texts?lang=en", EDITORS, 302, {"title": "Hello"}),
     ("GET", "/admin/sites/{key}/look", EDITORS, 200, None),

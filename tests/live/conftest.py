@@ -50,6 +50,8 @@ class LiveServer:
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
             "GUNICORN_LOGLEVEL": "info",
+            # the scanner tests scan fixture sites on 127.0.0.1 (refused by default)
+            "ACCORD_SCAN_PRIVATE_NETWORKS": "1",
             **(env or {}),
         }
         self.process = None

@@ -5,35 +5,21 @@ keeps every technical field; both say the same about each record."""
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
 from tests.live.test_live_hardening import admin_token, decision, demo_site, post_consent
 
 TECHNICAL = {"salt", "personal_digest", "prev_hash", "record_hash", "revision_hash", "choices"}
-DOCUMENTED = [  # the README's export section lists these, in this order
-    "site_key",
-    "position",
-    "received_at",
-    "expires_at",
-    "entry_type",
-    "action",
-    "choice_*",
-    "allowed_kinds",
-    "revision",
-    "regime",
-    "gpc",
-    "consent_id",
-    "device_id",
-    "language",
-    "page_url",
-    "country",
-    "browser",
-    "os",
-    "device_type",
-    "ip_truncated",
-    "client_ts",
-    "erased_at",
-    "details",
-]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def documented_columns() -> list[str]:
+    """The CSV columns the README's export section lists, in its order; `choice_<category>`
+    stands for the per-category ones. Read from the README, so the two cannot drift apart."""
+    section = README.read_text(encoding="utf-8").split("with these columns:", 1)[1]
+    table = section.strip().split("\n\n", 1)[0].splitlines()[2:]  # after the head and rule
+    return [name for line in table for name in re.findall(r"`([^`]+)`", line.split("|")[1])]
 
 
 def categories(server, key) -> list[dict]:
@@ -60,13 +46,15 @@ def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(live_s
     assert answer.headers["X-Accord-Export-Version"] == "2"
     assert answer.text.splitlines()[0] == from_cli.splitlines()[0]
 
+    readme = documented_columns()
+    assert readme[6] == "choice_<category>" and len(readme) == 23
     for text in (from_cli, answer.text):
         rows = list(csv.DictReader(io.StringIO(text)))
         header = list(rows[0])
         spread = [f"choice_{c['key']}" for c in cats]
         start = header.index(spread[0])
         assert header[start : start + len(spread)] == spread  # one column per category
-        documented = DOCUMENTED[:6] + spread + DOCUMENTED[7:]
+        documented = [*readme[:6], *spread, *readme[7:]]
         assert header == documented
         assert not TECHNICAL & set(header)
         [mine] = [r for r in rows if r["consent_id"] == custom["consent_id"]]

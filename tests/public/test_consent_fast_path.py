@@ -139,3 +139,31 @@ def test_the_rate_limit_is_shared_with_the_route(app, client, make_site, flask_a
     fast = post(client, site.site_key, consent_body())
     assert fast.headers["X-RateLimit-Limit"] == str(limit)
     assert fast.headers["X-RateLimit-Remaining"] == str(limit - 4)
+
+
+def test_a_consent_handed_on_to_flask_is_counted_once(app, client, make_site, flask_answers):
+    """The fast path counts a consent before it knows Flask must answer it (here, a body to
+    refuse): the route checks the limit but does not count it a second time."""
+    site = make_site()
+    post(client, site.site_key, consent_body())  # reads the site: the fast path serves the rest
+    remaining = [
+        int(post(client, site.site_key, body).headers["X-RateLimit-Remaining"])
+        for body in (consent_body(), {**consent_body(), "action": "nonsense"}, consent_body())
+    ]
+    assert len(flask_answers) == 2  # the first consent, and the refused body
+    assert remaining == [998, 997, 996]
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "ACCORD_CONSENT_RATE_LIMIT": "3 per minute"}]
+)
+def test_a_reached_limit_still_answers_429_on_a_consent_flask_answers(
+    app, client, make_site, flask_answers
+):
+    site = make_site()
+    post(client, site.site_key, consent_body())  # reads the site: the fast path sees the rest
+    statuses = [
+        post(client, site.site_key, {**consent_body(), "action": "nonsense"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]

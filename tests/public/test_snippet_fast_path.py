@@ -140,3 +140,17 @@ def test_the_trusted_country_header_picks_the_answer(client, make_site, flask_re
     assert '"regime":"opt_out"' in us.text and '"regime":"opt_in"' in fr.text
     assert "CF-IPCountry" in us.headers["Vary"]
     assert len(flask_requests) == 2
+
+
+def test_each_lang_query_has_its_own_answer(client, make_site, flask_requests):
+    """The inline stub's `?lang=` picks the texts the snippet carries: an answer is replayed
+    only for the same query."""
+    site = make_site()
+    url = f"/s/{site.site_key}.js"
+    for _ in range(2):
+        plain = client.get(url)
+        french = client.get(f"{url}?lang=fr")
+        english = client.get(f"{url}?lang=en-GB")
+    assert flask_requests == [url] * 3
+    assert '"lang":"fr"' in french.text and '"lang":"en"' in english.text
+    assert '"lang":' not in plain.text

@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from cmp_server.services import revisions, sites
+from cmp_server.services import client_config, revisions, sites
 from cmp_server.services.snippet import CONFIG_PLACEHOLDER, script_json
 
 
@@ -114,3 +114,46 @@ def test_the_snippet_carries_only_what_the_banner_reads(client, make_site):
         "purpose": {"en": "Counts ad conversions", "fr": "Compte les conversions publicitaires"},
         "duration": {"en": "13 months", "fr": "13 mois"},
     }
+
+
+def test_the_stubs_lang_gets_the_one_language_the_site_offers(client, make_site):
+    """GET /s/KEY.js?lang=<html lang>,<browser languages> (the inline stub's request): the
+    configuration without texts, and one language's texts, picked as the snippet would."""
+    site = make_site()
+    fr = embedded_config(client.get(f"/s/{site.site_key}.js?lang=,fr-CA,en").data, site.site_key)
+    assert "texts" not in fr["config"] and "labels" not in fr["config"]["categories"][1]
+    assert fr["texts"]["lang"] == "fr"
+    assert fr["texts"]["texts"]["accept_all"] == "Tout accepter"
+    assert "do_not_sell" not in fr["texts"]["texts"]  # another regime's button
+    assert fr["texts"]["categories"]["analytics"]["title"] == "Mesure d'audience"
+    assert fr["config"]["categories"][1]["trackers"][0]["cookies"]
+    # The first layer's texts only: the preferences dialog's come with its code, from the
+    # texts file (GET /s/KEY/texts.REV.LANG.json), which holds them all.
+    texts_file = client.get(f"/s/{site.site_key}/texts.1.fr.json").json
+    first_layer = set(client_config.FIRST_LAYER_TEXTS) - {"do_not_sell", "notice_ok"}
+    assert set(fr["texts"]["texts"]) == first_layer
+    assert {k: texts_file["texts"][k] for k in first_layer} == fr["texts"]["texts"]
+    for text in ("preferences_title", "save", "trackers", "erase", "consent_id"):
+        assert text not in fr["texts"]["texts"] and texts_file["texts"][text]
+    assert fr["texts"]["categories"] == {
+        key: {"title": category["title"]} for key, category in texts_file["categories"].items()
+    }
+    assert texts_file["categories"]["analytics"]["description"]
+    assert texts_file["categories"]["analytics"]["trackers"]
+    for wanted in ("EN-gb", "de,it", ""):  # case-insensitive; none offered: the default
+        config = embedded_config(
+            client.get(f"/s/{site.site_key}.js?lang={wanted}").data, site.site_key
+        )
+        assert config["texts"]["lang"] == "en"
+    plain = client.get(f"/s/{site.site_key}.js")
+    assert set(embedded_config(plain.data, site.site_key)["config"]["texts"]) == {"en", "fr"}
+    one = client.get(f"/s/{site.site_key}.js?lang=fr")
+    assert len({plain.headers["ETag"], one.headers["ETag"]}) == 2
+
+
+def test_a_strange_lang_is_the_default_language_never_an_error(client, make_site):
+    site = make_site()
+    for wanted in ("%00%ff", "x" * 5000, ",".join(["zz"] * 500) + ",fr", "<script>", "-,-"):
+        response = client.get(f"/s/{site.site_key}.js?lang={wanted}")
+        assert response.status_code == 200
+        assert embedded_config(response.data, site.site_key)["texts"]["lang"] == "en"

@@ -2,8 +2,10 @@
 (the UI the core fetches), next to the full GET /s/KEY.js."""
 
 import gzip
+import hashlib
 import re
 
+from cmp_server.services import snippet
 from cmp_server.services.snippet import BUILDS, CONFIG_PLACEHOLDER, install_html, ui_chunk
 
 
@@ -22,8 +24,22 @@ def test_core_embeds_the_same_revision_as_the_full_snippet(client, make_site):
     assert config in core.text and config in full.text
     # The core is smaller: the banner's layers and styles are not in it.
     assert len(core.data) < len(full.data) - 2000
-    assert "data-accord-action" in full.text and "data-accord-action" not in core.text
+    assert "acc-bar" in full.text and "acc-bar" not in core.text
     assert core.headers["ETag"] != full.headers["ETag"]
+
+
+def test_the_preferences_dialog_is_in_the_ui_chunk_not_in_the_full_snippet(client, make_site):
+    """The full snippet carries the first layer; the preferences dialog (its code, styles,
+    the visitor's rights) comes with the UI chunk, the same one the core fetches."""
+    site = make_site()
+    full = client.get(f"/s/{site.site_key}.js?lang=fr").text  # what the inline stub asks
+    core = client.get(f"/s/{site.site_key}.core.js").text
+    name, chunk = ui_chunk()
+    assert ui_name_in(full) == ui_name_in(core) == name
+    for dialog_only in ("preferences_title", 'role:"switch"', "acc-cat", "consent-history.json"):
+        assert dialog_only not in full and dialog_only not in core
+    for text in ("preferences_title", "acc-bd", "acc-bar", "consent-history.json", "switch"):
+        assert text in chunk.body.decode()
 
 
 def test_core_has_its_own_etag_revalidation_and_gzip(client, make_site):
@@ -61,6 +77,33 @@ def test_another_builds_ui_chunk_is_a_script_404(client):
     assert response.status_code == 404
     assert response.mimetype == "text/javascript"
     assert response.text.startswith("console.warn(")
+
+
+def test_the_current_ui_chunk_is_archived_under_its_name():
+    """snippet/build.mjs keeps every build's UI chunk in static/ui/, this one's included."""
+    name, rendered = ui_chunk()
+    assert (snippet.UI_ARCHIVE / name).read_bytes() == rendered.body
+
+
+def test_an_earlier_builds_ui_chunk_is_served_from_the_archive(client, monkeypatch, tmp_path):
+    """A core snippet cached before a deploy asks for the UI chunk of its own build."""
+    monkeypatch.setattr(snippet, "UI_ARCHIVE", tmp_path)
+    monkeypatch.setattr(snippet, "_archived", {})
+    body = b"window.__accordUi = {};"
+    name = f"ui.{hashlib.sha256(body).hexdigest()[:16]}.js"
+    (tmp_path / name).write_bytes(body)
+    damaged = "ui.0123456789abcdef.js"  # a file whose content is not the one its name says
+    (tmp_path / damaged).write_bytes(body)
+    response = client.get(f"/s/{name}", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert "immutable" in response.headers["Cache-Control"]
+    assert gzip.decompress(response.data) == body
+    again = client.get(f"/s/{name}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    for other in (damaged, "ui.fedcba9876543210.js", "ui.XYZ.js", "ui...js"):
+        missing = client.get(f"/s/{other}")
+        assert missing.status_code == 404 and missing.text.startswith("console.warn("), other
+    assert client.get("/s/ui..%2F..%2Faccord.js").status_code == 404
 
 
 def test_core_of_an_unknown_site_is_a_script_404(client):

@@ -54,6 +54,19 @@ def test_a_missing_text_is_the_default_languages_one_string_by_string(
     assert payload["texts"]["title"] == built_in_texts("fr")["title"]
 
 
+def test_a_revision_from_before_a_text_existed_gets_accords_own(app, make_site):
+    """A revision published before "preferences_failed" and "retry" existed (the banner's
+    words when the preferences dialog cannot be fetched) still gets them, in its language."""
+    config = json.loads(revisions.published_revision(make_site()).canonical_json)
+    for texts in config["texts"].values():
+        texts.pop("preferences_failed", None)
+        texts.pop("retry", None)
+    payload = visitor_texts.language_payload(config, "fr")
+    assert payload["texts"]["retry"] == built_in_texts("fr")["retry"] == "Réessayer"
+    assert payload["texts"]["preferences_failed"] == built_in_texts("fr")["preferences_failed"]
+    assert payload["texts"]["accept_all"] == config["texts"]["fr"]["accept_all"]
+
+
 def test_gzip_etag_immutable_and_readable_from_any_page(client, make_site):
     site = make_site()
     response = client.get(url(site), headers={"Accept-Encoding": "gzip", "Origin": "https://x"})

@@ -268,3 +268,59 @@ def test_csv_says_in_words_what_the_ndjson_holds(client, make_site, runner):
             else:
                 assert cell == spelled(record[name]), name
     assert rows[-1]["entry_type"] == "erasure" and rows[0]["consent_id"] == ""  # erased
+
+
+def test_csv_cells_with_commas_quotes_or_line_breaks_are_quoted(snapshot_site):
+    """Rows the database joins are checked before they are written as they are: a cell with a
+    comma, a quote or a line break sends its row through csv.writer, so every row still
+    reads back cell for cell (formula cells made safe too)."""
+    state = lookup.site_state("snapshot-site")
+    hostile = [
+        VisitorContext("FR", 'Fire,fox "9"', "Linux", "desktop", "203.0.113.0/24", False),
+        VisitorContext("DE", "Chrome", "=1+1\nWin", "desk\rtop", "198.51.100.0/24", False),
+        VisitorContext("NL", "Edge", "Windows", "mobile", "192.0.2.0/24", False),
+        # The separator the database joins cells with, inside a cell: read again by position.
+        VisitorContext("BE", "Odd\x1fone", "Linux, GNU", "desktop", "192.0.2.0/24", False),
+    ]
+
+    def body():
+        return {**consent_body(), "client_ts": datetime(2026, 11, 24, 9, 59, 58, tzinfo=UTC)}
+
+    with db.engine.begin() as conn:
+        seal_batch(conn, [prepare_consent(state, body(), visitor) for visitor in hostile])
+    text = "".join(exports.stream_csv(snapshot_site))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["position"] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert [(r["browser"], r["os"], r["device_type"]) for r in rows[1:]] == [
+        ('Fire,fox "9"', "Linux", "desktop"),
+        ("Chrome", "'=1+1\nWin", "desk\rtop"),
+        ("Edge", "Windows", "mobile"),
+        ("Odd\x1fone", "Linux, GNU", "desktop"),
+    ]
+    assert {len(r) for r in rows} == {len(CSV_SNAPSHOT.split())}
+    assert rows[1] == {**rows[3], **{k: rows[1][k] for k in ("position", "received_at",
+        "expires_at", "consent_id", "device_id", "country", "browser", "os", "device_type",
+        "ip_truncated")}}  # fmt: skip
+    # Quoted cells only: the browser, the OS and device type, then the OS of the last.
+    assert text.endswith("\r\n") and text.count('"') == 2 + 4 + 2 + 2 + 2
+
+
+def test_ndjson_lines_are_what_json_dumps_writes_for_any_string(snapshot_site):
+    """Every NDJSON line is what json.dumps writes for the record, whatever its strings
+    hold: a quote, a backslash, a control character, JSON-like text or a rare character."""
+    state = lookup.site_state("snapshot-site")
+    browsers = ['Fire"fox', "Back\\slash", "Tab\there", 'x":null,"y', "Zero\u200bwidth", "Fine"]
+    visitors = [
+        VisitorContext("FR", b, "Linux", "desktop", "203.0.113.0/24", False) for b in browsers
+    ]
+
+    def body():
+        return {**consent_body(), "client_ts": datetime(2026, 11, 24, 9, 59, 58, tzinfo=UTC)}
+
+    with db.engine.begin() as conn:
+        seal_batch(conn, [prepare_consent(state, body(), visitor) for visitor in visitors])
+    lines = "".join(exports.stream_ndjson(snapshot_site)).splitlines()
+    records = list(record_rows.iter_records(snapshot_site.id))
+    assert [json.loads(line)["browser"] for line in lines[1:]] == browsers
+    expected = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records]
+    assert lines == expected

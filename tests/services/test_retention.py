@@ -6,6 +6,7 @@ it."""
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from cmp_server.extensions import db
@@ -183,4 +184,150 @@ def test_a_legal_hold_stops_the_purge(app, make_site):
     db.session.commit()
     [outcome] = retention.purge()
     assert outcome.deleted == 3
+    assert verification.verify_site_log(site).ok
+
+
+def test_a_purge_stopped_before_its_deletion_is_finished_by_the_next(app, make_site, monkeypatch):
+    """The statement and the purge entry are committed before the records go: stopped there,
+    the log still verifies (nothing is missing), and the next purge deletes the covered
+    records first instead of signing a second statement for them."""
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    real = retention.finish_deletion
+
+    def stop_before_deleting(site_id, through, cutoff):
+        if through:
+            raise RuntimeError("stopped")
+        return real(site_id, through, cutoff)
+
+    monkeypatch.setattr(retention, "finish_deletion", stop_before_deleting)
+    with pytest.raises(RuntimeError):
+        retention.purge(site.site_key)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 5
+    assert verification.verify_site_log(site).ok
+    monkeypatch.undo()
+
+    [outcome] = retention.purge(site.site_key)
+    assert outcome.deleted == 3
+    positions = db.session.scalars(select(ConsentRecord.position).order_by("position")).all()
+    assert positions == [4, 5]
+    assert len(checkpoints.purge_statements(site)) == 1
+    result = verification.verify_site_log(site)
+    assert result.ok and result.first_position == 4, result
+
+
+def test_consents_are_sealed_while_the_purge_deletes(app, backend, make_site, monkeypatch):
+    """The site's log lock is not held during the deletion: a consent sealed from another
+    connection meanwhile does not wait for it (PostgreSQL; SQLite has one write lock)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite writers share one database-wide write lock")
+    from sqlalchemy import text
+
+    from cmp_server.services import device_secrets
+    from cmp_server.services.sealing import seal_batch
+
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    pending = prepared(site)
+    real = device_secrets.forget_unrecorded
+    sealed = []
+
+    def seal_meanwhile(conn, site_id, bound_before):
+        with db.engine.connect() as other:
+            other.execute(text("SET lock_timeout = '3s'"))
+            sealed.extend(seal_batch(other, [pending]))
+            other.commit()
+        return real(conn, site_id, bound_before)
+
+    monkeypatch.setattr(device_secrets, "forget_unrecorded", seal_meanwhile)
+    [outcome] = retention.purge(site.site_key)
+    assert outcome.deleted == 3 and [s[0] for s in sealed] == ["new"]
+    positions = db.session.scalars(select(ConsentRecord.position).order_by("position")).all()
+    assert positions == [4, 5]  # the purge entry, then the consent sealed during the deletion
+    assert verification.verify_site_log(site).ok
+
+
+def prepared(site):
+    from cmp_server.services.consents import prepare_consent
+    from cmp_server.services.lookup import site_state
+    from cmp_server.visitor import VisitorContext
+
+    body = consent_body("reject_all")
+    body["client_ts"] = None
+    visitor = VisitorContext("FR", "Firefox", "Linux", "desktop", "192.0.2.0/24", False)
+    return prepare_consent(site_state(site.site_key), body, visitor)
+
+
+def test_two_purges_at_once_sign_one_statement(app, make_site, monkeypatch):
+    """Which records go is read before the log is locked: a purge that another purge of the
+    same site overtook meanwhile (cron and the console's button) stops instead of signing a
+    second statement for the same records."""
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    real = retention.expired_span
+    overtaken = []
+
+    def overtaken_by_another_purge(*args):
+        span = real(*args)
+        if not overtaken:
+            overtaken.append(None)
+            overtaken.append(retention.purge(site.site_key))  # finishes before this one goes on
+        return span
+
+    monkeypatch.setattr(retention, "expired_span", overtaken_by_another_purge)
+    [outcome] = retention.purge(site.site_key)
+    [other] = overtaken[1]
+    assert (other.deleted, outcome.deleted) == (3, 0)
+    assert len(checkpoints.purge_statements(site)) == 1
+    positions = db.session.scalars(select(ConsentRecord.position).order_by("position")).all()
+    assert positions == [4, 5]
+    assert verification.verify_site_log(site).ok
+
+
+def test_the_deletion_goes_in_short_statements_of_one_transaction(app, make_site, monkeypatch):
+    """Each DELETE removes at most DELETE_CHUNK records (a long prefix never meets the
+    statement timeout), and all of them commit together: stopped in the middle, no record
+    has gone and the log verifies."""
+    from sqlalchemy import event
+
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 5, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    monkeypatch.setattr(retention, "DELETE_CHUNK", 2)
+    deletes = []
+
+    def count_deletes(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("DELETE FROM consent_records"):
+            deletes.append(statement)
+            if fail_at and len(deletes) == fail_at:
+                raise RuntimeError("stopped")
+
+    fail_at = 3
+    event.listen(db.engine, "before_cursor_execute", count_deletes)
+    try:
+        with pytest.raises(RuntimeError):
+            retention.purge(site.site_key)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 7
+        assert verification.verify_site_log(site).ok
+
+        deletes.clear()
+        fail_at = 0
+        [outcome] = retention.purge(site.site_key)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_deletes)
+    assert outcome.deleted == 5 and len(deletes) == 3  # positions 1-2, 3-4, 5
+    positions = db.session.scalars(select(ConsentRecord.position).order_by("position")).all()
+    assert positions == [6, 7]
     assert verification.verify_site_log(site).ok

@@ -182,6 +182,23 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+def strict_csp(shop) -> str:
+    """Serve the shop's pages under a strict nonce CSP (no 'unsafe-inline' anywhere) and note
+    every violation in `window.violations`; returns the nonce."""
+    nonce = new_nonce()
+    shop.csp = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
+        f"img-src https://ads.example; frame-src https://video.example; "
+        f"connect-src {shop.server.url}"
+    )
+    shop.page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    return nonce
+
+
 def new_uuid() -> str:
     return str(uuid.uuid4())
 

@@ -40,12 +40,17 @@ def shoot(page, name, full_page=False):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
+def long_page_with_banner(shop, make_live_site, size):
+    """A long page of a new site at one of SIZES, once its banner is there."""
+    shop.page.set_viewport_size(SIZES[size])
+    page = shop.open(make_live_site(), LONG_PAGE)
+    page.locator(BANNER).wait_for()
+    return page
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_axe_finds_nothing_on_either_layer(shop, make_live_site, size):
-    key = make_live_site()
-    shop.page.set_viewport_size(SIZES[size])
-    page = shop.open(key, LONG_PAGE)
-    page.locator(BANNER).wait_for()
+    page = long_page_with_banner(shop, make_live_site, size)
     page.wait_for_timeout(300)  # focus moves in with the banner's first frame
     assert run_axe(page, tags=WCAG_22_AA) == []
     shoot(page, f"banner-{size}")
@@ -113,10 +118,7 @@ def test_phone_banner_is_a_bottom_sheet_the_width_of_the_screen(shop, make_live_
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_end_of_the_page_can_be_read_above_the_banner(shop, make_live_site, size):
-    key = make_live_site()
-    shop.page.set_viewport_size(SIZES[size])
-    page = shop.open(key, LONG_PAGE)
-    page.locator(BANNER).wait_for()
+    page = long_page_with_banner(shop, make_live_site, size)
     page.wait_for_timeout(200)
     page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_timeout(100)

@@ -46,6 +46,37 @@ def test_granted_scripts_run_without_reload_in_document_order(shop, make_live_si
     assert ran(page) == ["analytics", "inline-analytics", "marketing"]
 
 
+def test_a_script_granted_then_withdrawn_before_its_turn_never_runs(shop, make_live_site):
+    """Scripts run one after another: one granted while an earlier one still loads, then
+    withdrawn before its turn, does not run (and nothing reloads: it never ran); granted
+    again, it runs once."""
+    key = make_live_site()
+    held = []
+    shop.page.route("https://ads.example/slow.js", lambda route: held.append(route))
+    page = shop.open(
+        key,
+        '<script type="text/plain" data-category="marketing" src="https://ads.example/slow.js">'
+        "</script>"
+        '<script type="text/plain" data-category="analytics">'
+        "(window.ran = window.ran || []).push('late-analytics')</script>",
+    )
+    page.evaluate("() => Accord.acceptAll()")
+    wait_until(lambda: held, page=page)
+    page.evaluate("() => { window.kept = 1; Accord.update({analytics: false, marketing: true}); }")
+    held[0].fulfill(
+        status=200,
+        content_type="text/javascript",
+        body="(window.ran = window.ran || []).push('slow-marketing')",
+    )
+    page.wait_for_function("() => (window.ran || []).includes('slow-marketing')")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => [window.ran, window.kept]") == [["slow-marketing"], 1]
+    page.evaluate("() => Accord.update({analytics: true, marketing: true})")
+    page.wait_for_function("() => window.ran.length == 2")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.ran") == ["slow-marketing", "late-analytics"]
+
+
 def test_elements_added_later_are_blocked_or_activated(shop, make_live_site):
     key = make_live_site()
     page = shop.open(key)

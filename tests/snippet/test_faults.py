@@ -59,6 +59,9 @@ class Fault:
 
 
 def decide_during(shop, live_server, key, kind):
+    # Playwright's clock (time flows as usual until a test moves it on): the retries' backoff
+    # timers run when `assert_recorded_once` fast-forwards, not after seconds of real time.
+    shop.page.clock.install()
     page = shop.open(key, TRACKERS_HTML)
     fault = Fault(kind)
     page.route(consents_url(live_server, key), fault)
@@ -77,6 +80,12 @@ def decide_during(shop, live_server, key, kind):
 
 
 def assert_recorded_once(live_server, key, cookie, page=None):
+    if page is not None:  # the same page retries: move its clock a second on at each poll
+        wait_until(
+            lambda: stored_consents(live_server, key) or page.clock.fast_forward(1000),
+            timeout=15,
+            page=page,
+        )
     (record,) = wait_for_consents(live_server, key, 1, timeout=15, page=page)
     assert record["consent_id"] == cookie["consent_id"]
     assert record["action"] == "accept_all"

@@ -9,27 +9,22 @@ loads the snippet without blocking) keeps every guarantee of the plain <script> 
 - a returning visitor loads the core snippet, and the banner UI only when it must show.
 """
 
+import hashlib
 import re
+import time
 
 import pytest
 
+from cmp_server.services import snippet
 from cmp_server.services.snippet import install_html
-from tests.snippet.conftest import SHOP, TRACKERS_HTML, new_nonce
+from cmp_server.vocabulary import CONSENT_MODE_SIGNALS
+from tests.snippet.conftest import SHOP, TRACKERS_HTML, strict_csp
 
 pytestmark = pytest.mark.browser
 
 BANNER = '[data-accord="banner"]'
 PREFS = '[data-accord="preferences"]'
-SIGNALS = (
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-)
-ALL_DENIED = dict.fromkeys(SIGNALS, "denied")
+ALL_DENIED = dict.fromkeys(CONSENT_MODE_SIGNALS, "denied")
 # A tag placed after Accord's lines: notes what the dataLayer held when it ran.
 TAG = "<script>window.atTag = dataLayer.map(a => [a[0], a[1], a[2]]);</script>"
 
@@ -122,6 +117,33 @@ def test_nothing_blocked_runs_while_the_snippet_is_slow_then_runs_once_granted(
     page.wait_for_function("() => (window.ran || []).length == 3")
 
 
+@pytest.mark.parametrize("visit", ["first", "returning"])
+def test_a_settings_link_clicked_before_the_snippet_arrives_opens_the_preferences(
+    shop, make_live_site, visit
+):
+    key = make_live_site()
+    if visit == "returning":
+        open_recommended(shop, key).click(f'{BANNER} [data-accord-action="reject_all"]')
+    held = []
+    shop.page.route(
+        re.compile(re.escape(shop.server.url) + r"/s/.*"), lambda route: held.append(route)
+    )
+    link = '<a href="#elsewhere" data-accord-open>Privacy settings</a>'
+    page = open_recommended(shop, key, link, path=f"/{visit}", wait=False)
+    page.wait_for_function("() => !!document.querySelector('[data-accord-open]')")
+    page.click("[data-accord-open]")
+    assert page.locator(PREFS).count() == 0 and len(held) == 1
+    assert page.evaluate("() => location.hash") == ""  # the link's default is prevented
+    shop.page.unroute(re.compile(re.escape(shop.server.url) + r"/s/.*"))
+    held[0].continue_()
+    page.locator(PREFS).wait_for()
+    assert page.locator(BANNER).count() == 0
+    page.click(f'{PREFS} [data-accord-action="close"]')
+    page.click("[data-accord-open]")  # now the snippet's own listener, once
+    page.locator(PREFS).wait_for()
+    assert page.locator(PREFS).count() == 1
+
+
 def test_early_calls_are_queued_and_applied_in_order(shop, make_live_site):
     key = make_live_site()
     early = (
@@ -157,12 +179,15 @@ def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(sh
     requests = snippet_requests(shop)
     page = open_recommended(shop, key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
-    assert requests == [f"/s/{key}.js"]
+    # The full snippet, asked for in the page's language, then the browser's.
+    languages = ",".join(["en", *page.evaluate("() => navigator.languages")])
+    full = f"/s/{key}.js?lang={languages}"
+    assert requests == [full]
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
     page.wait_for_function("() => (window.ran || []).length == 3")
     # The full snippet fetches the core one for the next page once the visitor decided.
     page.wait_for_timeout(300)
-    assert requests == [f"/s/{key}.js", f"/s/{key}.core.js"]
+    assert requests == [full, f"/s/{key}.core.js"]
     requests.clear()
     open_recommended(shop, key, "<p>No tracker here.</p>", path="/other")
     page.wait_for_timeout(300)
@@ -178,6 +203,30 @@ def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(sh
     assert f"/s/{key}/texts.1.en.json" in requests
 
 
+def test_a_core_from_before_a_deploy_still_gets_the_ui_of_its_build(
+    shop, make_live_site, monkeypatch, tmp_path
+):
+    """After a deploy, a core snippet still cached asks for its own build's UI chunk, which
+    the server keeps serving from its archive; without it, no layer could show."""
+    key = make_live_site()
+    open_recommended(shop, key).click(f'{BANNER} [data-accord-action="reject_all"]')
+    old_name, old = snippet.ui_chunk()
+    (tmp_path / old_name).write_bytes(old.body)
+    monkeypatch.setattr(snippet, "UI_ARCHIVE", tmp_path)
+    monkeypatch.setattr(snippet, "_archived", {})
+    # The deploy: the server's UI chunk is another build's (the core file stays this one's).
+    source = snippet.BUILDS["ui"].read_text(encoding="utf-8") + "\n// the next build\n"
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    monkeypatch.setitem(snippet._builds, "ui", (0.0, source, digest))
+    monkeypatch.setitem(snippet._checked_at, "ui", time.monotonic() + 3600)
+    assert snippet.ui_chunk()[0] != old_name
+    requests = snippet_requests(shop)
+    page = open_recommended(shop, key, path="/after-deploy")
+    page.evaluate("() => Accord.show('preferences')")
+    page.locator(PREFS).wait_for()
+    assert f"/s/{old_name}" in requests
+
+
 def test_a_returning_visitors_refused_iframe_gets_its_placeholder(shop, make_live_site):
     key = make_live_site()
     page = open_recommended(shop, key, TRACKERS_HTML)
@@ -191,17 +240,7 @@ def test_a_returning_visitors_refused_iframe_gets_its_placeholder(shop, make_liv
 
 def test_a_strict_csp_with_the_nonce_filled_in(shop, make_live_site):
     key = make_live_site()
-    nonce = new_nonce()
-    shop.csp = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
-        f"img-src https://ads.example; frame-src https://video.example; "
-        f"connect-src {shop.server.url}"
-    )
-    shop.page.add_init_script(
-        "window.violations = [];"
-        "document.addEventListener('securitypolicyviolation',"
-        " e => violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
+    nonce = strict_csp(shop)
     page = open_recommended(shop, key, TRACKERS_HTML, nonce=nonce)
     banner = page.locator(BANNER)
     banner.wait_for()

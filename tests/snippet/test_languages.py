@@ -7,7 +7,7 @@ reach the page inside the site's configuration, for its languages only)."""
 
 import pytest
 
-from cmp_server.services.snippet import STATIC
+from cmp_server.services.snippet import STATIC, install_html
 from cmp_server.services.texts import BUILT_IN_LANGUAGES, built_in_texts
 from tests.fixtures.browser import run_axe, screenshot
 from tests.snippet.conftest import demo_config
@@ -130,3 +130,45 @@ def test_the_core_snippet_fetches_only_the_language_the_page_speaks(shop, make_l
     assert f"{built_in_texts('el')['purpose']}: {LABELS['el'][2]}" in prefs.inner_text()
     assert [url.rsplit("/", 1)[1] for url in asked] == ["texts.1.el.json"]
     assert run_axe(page) == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("html_lang", "browser", "lang"),
+    [("el", "de-DE", "el"), ("", "pl-PL", "pl"), ("fr", "en-US", "de")],
+)
+def test_the_stub_gets_the_full_snippet_in_the_visitors_one_language(
+    shop, make_live_site, html_lang, browser, lang
+):
+    """The recommended integration's full snippet (a first visit) carries the first layer's
+    texts in the language the server picked from the stub's `lang` (<html lang>, then the
+    browser's; else the site's default): the banner shows it with no texts file fetched; the
+    preferences fetch that one language's file with their code; the other languages are
+    never downloaded."""
+    key = make_live_site(**three_language_site())
+    shop.page.add_init_script(
+        f"Object.defineProperty(navigator, 'languages', {{get: () => ['{browser}']}})"
+    )
+    snippets = []
+    shop.page.on("response", lambda r: f"/s/{key}.js" in r.url and snippets.append(r))
+    asked = []
+    shop.page.on("request", lambda r: "/texts." in r.url and asked.append(r.url))
+    shop.pages["/"] = (
+        f'<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8"><title>Shop</title>'
+        f"{install_html(shop.server.url, key)}</head><body><main><h1>Shop</h1></main></body></html>"
+    )
+    page = shop.page
+    page.goto("https://www.shop.example/")
+    banner = page.locator(BANNER)
+    banner.wait_for()
+    assert banner.locator("h2").inner_text() == built_in_texts(lang)["title"]
+    assert banner.get_attribute("lang") == lang
+    snippet = snippets[0]  # the stub's preload (the script then runs from it)
+    assert snippet.url.endswith(f".js?lang={html_lang},{browser}")
+    body = snippet.text()
+    for other in set(LABELS) - {lang}:
+        assert built_in_texts(other)["title"] not in body
+    assert asked == []
+    prefs = open_preferences(page)
+    assert f"{built_in_texts(lang)['purpose']}: {LABELS[lang][2]}" in prefs.inner_text()
+    assert [url.rsplit("/", 1)[1] for url in asked] == [f"texts.1.{lang}.json"]

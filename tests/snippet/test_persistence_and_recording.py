@@ -16,6 +16,7 @@ from tests.snippet.conftest import (
     republish,
     stored_consents,
     wait_for_consents,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -150,6 +151,7 @@ def test_a_decision_taken_offline_applies_at_once_and_arrives_once_later(
 
 def test_an_outage_is_retried_with_backoff_until_it_arrives_once(shop, make_live_site, live_server):
     key = make_live_site()
+    shop.page.clock.install()  # the backoff (2 s, then 4 s) runs on Playwright's clock
     page = shop.open(key)
     attempts = []
 
@@ -162,6 +164,8 @@ def test_an_outage_is_retried_with_backoff_until_it_arrives_once(shop, make_live
 
     page.route(f"{live_server.url}/api/v1/sites/{key}/consents", outage)
     page.evaluate("() => Accord.acceptAll()")
+    # Each poll moves the page's clock a second on, so the retries come without the wait.
+    wait_until(lambda: len(attempts) >= 3 or page.clock.fast_forward(1000), timeout=15, page=page)
     (record,) = wait_for_consents(live_server, key, 1, timeout=15, page=page)
     assert record["action"] == "accept_all"
     assert len(attempts) == 3
@@ -189,3 +193,30 @@ def test_a_queued_decision_goes_out_by_beacon_when_the_page_is_left(
     assert record["action"] == "reject_all"
     page.wait_for_timeout(200)
     assert len(stored_consents(live_server, key)) == 1
+
+
+def test_leaving_beacons_once_and_not_what_is_already_on_its_way(shop, make_live_site, live_server):
+    """A page going away hands the browser the decisions not sent yet, once: not the one
+    whose POST is under way (keepalive carries it), and not again at the pagehide that
+    follows the visibilitychange."""
+    key = make_live_site()
+    page = shop.open(key)
+    held = []
+    consents = f"{live_server.url}/api/v1/sites/{key}/consents"
+    page.route(consents, lambda r: held.append(r))
+    page.evaluate(
+        "() => { window.beacons = []; navigator.sendBeacon ="
+        " (url, body) => (beacons.push(JSON.parse(body).action), true); }"
+    )
+    page.evaluate("() => Accord.acceptAll()")
+    wait_until(lambda: held, page=page)
+    page.evaluate("() => Accord.rejectAll()")
+    page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {get: () => true});"
+        " document.dispatchEvent(new Event('visibilitychange'));"
+        " dispatchEvent(new Event('pagehide')); }"
+    )
+    assert page.evaluate("() => beacons") == ["reject_all"]
+    page.unroute(consents)
+    held[0].continue_()
+    wait_for_consents(live_server, key, 2, page=page)

@@ -7,8 +7,8 @@ from tests.snippet.conftest import (
     SHOP,
     TRACKERS_HTML,
     Shop,
-    new_nonce,
     stored_consents,
+    strict_csp,
     wait_for_consents,
 )
 
@@ -188,17 +188,7 @@ def test_opt_in_where_the_rules_say_so_or_the_country_is_unknown(new_shop, make_
 
 def test_works_under_a_strict_csp_and_carries_the_nonce(shop, make_live_site):
     key = make_live_site()
-    nonce = new_nonce()
-    shop.csp = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
-        f"img-src https://ads.example; frame-src https://video.example; "
-        f"connect-src {shop.server.url}"
-    )
-    shop.page.add_init_script(
-        "window.violations = [];"
-        "document.addEventListener('securitypolicyviolation',"
-        " e => violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-    )
+    nonce = strict_csp(shop)
     page = shop.open(key, TRACKERS_HTML, nonce=nonce)
     banner = page.locator(BANNER)
     banner.wait_for()

@@ -130,6 +130,15 @@ def history_url(live_server, key, decision):
     return f"{live_server.url}/api/v1/sites/{key}/devices/{decision['device_id']}/consents"
 
 
+def cut_off(page, url, failure, **refusal):
+    """Make `url` fail for `page`: answered with `refusal` (route.fulfill's arguments) when
+    `failure` is "refused", else ("offline") not reached at all."""
+    if failure == "refused":
+        page.route(url, lambda route: route.fulfill(**refusal))
+    else:
+        page.route(url, lambda route: route.abort("internetdisconnected"))
+
+
 @pytest.mark.parametrize("failure", ["refused", "offline"])
 def test_an_erasure_that_fails_changes_nothing_and_says_so(
     shop, make_live_site, live_server, failure
@@ -138,11 +147,7 @@ def test_an_erasure_that_fails_changes_nothing_and_says_so(
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
     wait_for_consents(live_server, key, 1)
-    if failure == "refused":
-        fail = lambda route: route.fulfill(status=503, body="{}")  # noqa: E731
-    else:
-        fail = lambda route: route.abort("internetdisconnected")  # noqa: E731
-    page.route(history_url(live_server, key, decision), fail)
+    cut_off(page, history_url(live_server, key, decision), failure, status=503, body="{}")
     page.evaluate("() => Accord.show('preferences')")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(PREFS).get_by_role("button", name="Erase my data").click()
@@ -176,13 +181,14 @@ def test_a_download_without_the_server_holds_what_the_device_kept_and_says_so(
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
     wait_until(lambda: len(receipts(page)) == 1, page=page)
-    if failure == "refused":
-        fail = lambda route: route.fulfill(  # noqa: E731
-            status=500, content_type="application/json", body='{"error": {"code": "boom"}}'
-        )
-    else:
-        fail = lambda route: route.abort("internetdisconnected")  # noqa: E731
-    page.route(history_url(live_server, key, decision), fail)
+    cut_off(
+        page,
+        history_url(live_server, key, decision),
+        failure,
+        status=500,
+        content_type="application/json",
+        body='{"error": {"code": "boom"}}',
+    )
     page.evaluate("() => Accord.show('preferences')")
     with page.expect_download() as info:
         page.locator(PREFS).get_by_role("button", name="Download my consent history").click()

@@ -1,0 +1,92 @@
+"""The scanner as an attacker sees it: a marketer may add any origin to a site and scan it, so
+without a guard the server's Chromium would load the network it runs in. By default a scan
+started from the admin API or the console refuses a private or loopback target; the operator
+allows one with ACCORD_SCAN_PRIVATE_NETWORKS=1 (the other live tests do, to scan fixture sites).
+"""
+
+import json
+
+import pytest
+
+from tests.live.conftest import csrf_token
+
+pytestmark = pytest.mark.parametrize("start_live_server", ["sqlite"], indirect=True)
+
+INTERNAL = [
+    "http://127.0.0.1:6379/",
+    "http://localhost:8080/admin",
+    "http://[::1]/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.7/",
+    "http://0.0.0.0:5432/",
+]
+
+
+def site_with_origins(server, tmp_path, origins) -> str:
+    config = {
+        "name": "Attack",
+        "origins": origins,
+        "languages": ["en"],
+        "default_language": "en",
+        "privacy_policy_url": "https://shop.example/privacy",
+        "regimes": {"default": "opt_in"},
+        "categories": [
+            {
+                "key": "necessary",
+                "required": True,
+                "labels": {"en": {"title": "Necessary", "description": "Needed."}},
+                "trackers": [],
+            }
+        ],
+    }
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(config))
+    out = server.accord("site", "import", str(path), "--publish", "--json").stdout
+    return json.loads(out)["site_key"]
+
+
+def test_a_marketer_cannot_point_the_server_browser_at_internal_addresses(
+    start_live_server, tmp_path
+):
+    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="0")
+    origins = [u.split("/", 3)[0] + "//" + u.split("/", 3)[2] for u in INTERNAL]
+    site_key = site_with_origins(server, tmp_path, origins)
+    server.create_user("m@example.com", "marketer")
+    token = server.create_token("m@example.com")
+    for url in INTERNAL:
+        answer = server.api("POST", f"/sites/{site_key}/scans", token, json={"url": url})
+        assert answer.status_code == 400, (url, answer.status_code, answer.text)
+        assert "url" in answer.json()["error"]["fields"], answer.text
+    assert server.api("GET", f"/sites/{site_key}/scans", token).json()["scans"] == []
+    # the console form refuses it too
+    password = server.create_user("m2@example.com", "marketer")
+    browser = server.login("m2@example.com", password)
+    page = browser.get(f"{server.url}/admin/sites/{site_key}/scans", timeout=30)
+    sent = browser.post(
+        f"{server.url}/admin/sites/{site_key}/scans",
+        data={"url": INTERNAL[0], "pages": "0", "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert sent.status_code in (200, 400) and "private or local address" in sent.text
+    assert server.api("GET", f"/sites/{site_key}/scans", token).json()["scans"] == []
+
+
+def test_the_operator_setting_allows_private_targets(start_live_server, tmp_path):
+    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="1")
+    site_key = site_with_origins(server, tmp_path, ["http://127.0.0.1:9"])
+    server.create_user("m@example.com", "marketer")
+    token = server.create_token("m@example.com")
+    answer = server.api(
+        "POST", f"/sites/{site_key}/scans", token, json={"url": "http://127.0.0.1:9/", "pages": 0}
+    )
+    assert answer.status_code == 202, answer.text
+
+
+def test_the_operator_cli_may_scan_a_private_address(start_live_server, tmp_path):
+    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="0")
+    site_key = site_with_origins(server, tmp_path, ["http://127.0.0.1:9"])
+    result = server.accord("scan", "--site", site_key, "http://127.0.0.1:9/", check=False)
+    assert result.returncode == 2
+    assert "private or local" not in result.stdout + result.stderr
+    assert "127.0.0.1:9" in result.stdout + result.stderr  # it tried: nothing listens there
