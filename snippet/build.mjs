@@ -99,7 +99,7 @@ async function bundle(entry, { plugins = [], define = {}, mangleCache = {} } = {
   // arrows, which is safe here: nothing calls them with `new` or reads their prototype.
   const { code } = await minify(result.outputFiles[0].text, {
     ecma: 2020,
-    compress: { passes: 3, unsafe_arrows: true },
+    compress: { passes: 4, unsafe_arrows: true },
     mangle: true,
     format: { comments: false },
   });

@@ -3,11 +3,13 @@
 // with this script's nonce: by the core snippet for any UI, by the full one for the
 // preferences dialog. __ACCORD_UI__ is the chunk's file name, set by build.mjs.
 
+import { doc } from './dom.js';
+
 /* global __ACCORD_UI__ */
 // Read while this script runs: document.currentScript is null afterwards. Next to this
 // script when it came from /s/ (GET /s/KEY.js, /s/KEY.core.js); else (the console's preview)
 // under /s/ of its server.
-const here = /** @type {HTMLScriptElement} */ (document.currentScript)?.src || location.href;
+const here = /** @type {HTMLScriptElement} */ (doc.currentScript)?.src || location.href;
 const src = new URL((here.includes('/s/') ? '' : '/s/') + __ACCORD_UI__, here).href;
 
 /** @type {Promise<any> | undefined | 0} */
@@ -21,7 +23,7 @@ let loading;
  */
 export const loadChunk = (nonce) =>
   (loading ||= new Promise((ok, fail) => {
-    const s = document.createElement('script');
+    const s = doc.createElement('script');
     s.src = src;
     s.nonce = nonce || '';
     s.onload = () => {
@@ -32,7 +34,7 @@ export const loadChunk = (nonce) =>
       s.remove();
       fail();
     };
-    document.head.append(s);
+    doc.head.append(s);
   }).catch((e) => {
     loading = 0;
     throw e;

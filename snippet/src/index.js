@@ -205,7 +205,8 @@ doc.addEventListener('click', (e) => {
 // With a decision, the floating "privacy settings" button shows instead, if the site has it.
 const start = () => (pending ? banner(0, 1) : cfg.floating_button && withUi((u) => u.close_()));
 // Loaded by the stub, this script runs after the page's first paint: the banner then comes
-// in a task of its own, so that neither task is long.
+// in a task of its own (after the one that loads its fonts: banner.js), so that no task is
+// long.
 if (doc.body) early?.q ? setTimeout(start) : start();
 else {
   new MutationObserver((_, seen) => {

@@ -3,6 +3,7 @@
 // with a decision) fetches it (ui-lazy.js) only when a layer or a placeholder must show. The
 // preferences dialog's content and styles are in the UI chunk only (ui-chunk.js).
 import CSS from './styles.css';
+import { doc } from './dom.js';
 
 export { createBanner } from './banner.js';
 
@@ -15,11 +16,11 @@ export function addStyles(nonce, css = CSS) {
   try {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
   } catch (e) {
-    const style = document.createElement('style');
+    const style = doc.createElement('style');
     style.nonce = nonce || '';
     style.textContent = css;
-    document.head.append(style);
+    doc.head.append(style);
   }
 }
