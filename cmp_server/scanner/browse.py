@@ -93,6 +93,12 @@ class Observations:
         entry["phases"].add(phase)
 
 
+def _is_consent_post(response) -> bool:
+    """Whether `response` answers the POST of a decision to Accord's consent endpoint."""
+    request = response.request
+    return request.method == "POST" and urlsplit(request.url).path.endswith("/consents")
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -260,6 +266,7 @@ class Scanner:
     def _decide(self, page, action: str, phase: str) -> None:
         """Click Accept/Refuse all in the real banner, then wait for the decision to apply."""
         from playwright.sync_api import Error
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
             page.wait_for_selector(BANNER, state="visible")
@@ -271,7 +278,11 @@ class Scanner:
             ) from None
         self._find_accord(page)
         self.phase = phase  # what the click sets off belongs to the phase it starts
-        page.locator(f'{BANNER} [data-accord-action="{action}"]').first.click()
+        # The decision's POST is awaited, not left to `_settle`: the page reached "networkidle"
+        # before the click, so that wait may return at once, and the receipt Accord stores on
+        # the answer would be missed on a slow server.
+        with contextlib.suppress(PlaywrightTimeout), page.expect_response(_is_consent_post):
+            page.locator(f'{BANNER} [data-accord-action="{action}"]').first.click()
         page.wait_for_function("() => window.Accord && window.Accord.getConsent() !== null")
         self._settle(page)
         self._collect(page)
