@@ -47,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import accord, accord_env, database, gunicorn  # noqa: E402
-from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, run_axe  # noqa: E402
+from tests.fixtures.browser import AXE_JS, CHROMIUM, CHROMIUM_ARGS, run_axe  # noqa: E402
 
 BANNERS = Path(__file__).resolve().parent / "banners"
 GZIP_TARGET = 7400  # bytes: "under 7.4 KB", read as 7,400 B
@@ -202,6 +202,8 @@ class BannerPages(SimpleHTTPRequestHandler):
 
 
 def ensure_banners():
+    if not AXE_JS.exists():  # checked now, not after minutes of loads
+        sys.exit(f"{AXE_JS} is missing: run `make snippet` first")
     if not (BANNERS / "node_modules").exists():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=BANNERS, check=True

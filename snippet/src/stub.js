@@ -28,7 +28,7 @@
   // picks it from these tags (<html lang>, then the browser's languages; comma-separated, not
   // escaped: a tag with characters a URL query cannot hold only falls back to the default).
   src = __ACCORD_SNIPPET__ + (/(^|; )accord_consent=/.test(d.cookie) ? '.core.js'
-    : '.js?lang=' + [d.documentElement.lang].concat(navigator.languages));
+    : '.js?lang=' + [d.documentElement.lang, navigator.languages]); // joined flat: a,b,c
   nonce = (d.currentScript || a).nonce;
   add = function (preload, e) {
     e = d.createElement(preload ? 'link' : 'script');
