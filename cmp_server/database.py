@@ -18,6 +18,7 @@ from flask import current_app, g, request
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from cmp_server.cli_deferred import migration_commands
 from cmp_server.extensions import db
 from cmp_server.services.errors import StorageUnavailable
 from config import make_private_database_file
@@ -88,6 +89,42 @@ def init_app(app):
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
     init_slots(app)
+
+
+# --- migrations: Flask-Migrate, imported when a migration runs ------------------------------
+
+
+def init_migrations(app) -> None:
+    """What `Migrate(app, db, directory=MIGRATIONS_DIR)` sets up (app.extensions["migrate"]
+    and the `db` commands), without importing Flask-Migrate and Alembic: only the `db`
+    commands and `flask_migrate.upgrade()` need them, not the server nor the other commands."""
+    app.extensions["migrate"] = DeferredMigrateConfig(app)
+    app.cli.add_command(migration_commands(), "db")
+
+
+class DeferredMigrateConfig:
+    """app.extensions["migrate"] until it is read (by Flask-Migrate or migrations/env.py):
+    then Flask-Migrate is bound to the app, which replaces this entry with its own, and every
+    attribute read here is that config's."""
+
+    def __init__(self, app):
+        self._app = app
+        self._config = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # not the config's (copy, pickle, a half-made instance)
+            raise AttributeError(name)
+        return getattr(self._bound(), name)
+
+    def _bound(self):
+        with self._lock:
+            if self._config is None:
+                from flask_migrate import Migrate
+
+                Migrate(self._app, db, directory=MIGRATIONS_DIR)
+                self._config = self._app.extensions["migrate"]
+        return self._config
 
 
 # --- bounded waits on the database ----------------------------------------------------------

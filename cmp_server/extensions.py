@@ -1,8 +1,8 @@
-"""Flask extensions, created unbound; `create_app` binds them with `init_app`."""
+"""Flask extensions, created unbound; `create_app` binds them with `init_app`. Flask-Migrate
+is bound by `database.init_migrations`, which imports it (and Alembic) only when it is used."""
 
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -19,7 +19,6 @@ naming_convention = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
-migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
 

@@ -8,7 +8,7 @@ layers around Flask, the blueprints, error handlers and CLI. Nothing here serves
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cmp_server import database, extensions, geo, http_headers, logs
+from cmp_server import database, extensions, geo, http_headers, logs, visitor
 from cmp_server.admin import register_admin
 from cmp_server.cli_sites import register_cli
 from cmp_server.errors import register_error_handlers
@@ -51,12 +51,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     database.init_app(app)
     committers.init_app(app)  # seals consents: group commit (services/committers.py)
-    extensions.migrate.init_app(app, extensions.db, directory=database.MIGRATIONS_DIR)
+    database.init_migrations(app)  # the `db` commands; Alembic is imported when one runs
     extensions.limiter.init_app(app)
     extensions.csrf.init_app(app)
     extensions.login.init_app(app)
 
     geo.init_app(app)  # this app's GeoIP reader (GEOIP_DB)
+    if app.config.get("ACCORD_SERVES_REQUESTS", True):  # False for `accord` commands (cli.py)
+        visitor.user_agent_parser()  # loaded now, not by a worker's first visitor
     lookup.init_app(app)  # this app's site cache, forgotten on commit of a site change
     snippet.init_app(app)  # this app's rendered snippets and kept answers
     checkpoints.init_app(app)  # the notary: signs receipts, makes checkpoints

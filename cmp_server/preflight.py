@@ -5,14 +5,15 @@ Run from the wrong folder, `accord site list` used to create `./instance` with a
 database and a new secret key, then fail with a page of SQLAlchemy traceback. Now it says in
 one line which database it tried and how to create it, and writes nothing: only the `db`
 commands (`accord db upgrade`) create the instance folder.
+
+`accord` imports this module before any other of its own, so it imports only what every
+command needs: SQLAlchemy's URL parser when a database is checked, psycopg when that
+database is PostgreSQL.
 """
 
 import os
 import sqlite3
 from pathlib import Path
-
-import psycopg
-from sqlalchemy.engine import make_url
 
 from config import ConfigError, database_url_of, instance_path_of
 
@@ -56,6 +57,8 @@ def needs_database(args: list[str]) -> bool:
 
 def database_problem(env=None) -> str | None:
     """Why the configured database cannot serve a command, in one line; None if it can."""
+    from sqlalchemy.engine import make_url
+
     env = os.environ if env is None else env
     try:
         instance_path = instance_path_of(env)
@@ -99,6 +102,9 @@ def _sqlite_problem(path: str) -> str | None:
 
 
 def _postgresql_problem(url: str) -> str | None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         with psycopg.connect(conninfo, connect_timeout=5) as conn:

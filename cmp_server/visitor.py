@@ -6,10 +6,9 @@ The full IP address is used here (for the country) and then dropped: only its /2
 
 import ipaddress
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from flask import current_app, request
-from user_agents import parse as parse_user_agent
 
 from cmp_server.geo import GeoIP, geoip_of
 
@@ -40,12 +39,22 @@ class Agent:
     device_type: str
 
 
+@cache
+def user_agent_parser():
+    """`user_agents.parse`, imported on first use: loading its regexes takes a tenth of a
+    second, which `accord` commands need not wait for. A server loads it when its app is
+    made (factory.py), before its first request."""
+    from user_agents import parse
+
+    return parse
+
+
 @lru_cache(maxsize=10_000)
 def describe_user_agent(ua: str) -> Agent:
     """Browser family, OS family and device type; parsing is slow, so results are cached."""
     if not ua:
         return Agent(None, None, "unknown")
-    parsed = parse_user_agent(ua[:512])
+    parsed = user_agent_parser()(ua[:512])
     if parsed.is_bot:
         device = "bot"
     elif parsed.is_tablet:

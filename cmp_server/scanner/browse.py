@@ -65,6 +65,12 @@ class ScanError(Exception):
 
 @dataclass
 class ScanOptions:
+    """How a scan browses. From the operator's settings (service.options_from_config):
+    ACCORD_CHROMIUM (`chromium`); ACCORD_SCAN_SETTLE_MS (`settle_ms`); and
+    ACCORD_SCAN_BANNER_TIMEOUT_MS (`banner_timeout_ms`, default 10000): how long the scan waits
+    for the banner to show, and for each click's effect, before it stops with "no Accord
+    banner" (exit status 2): more for a slow site, less to fail fast on a test rig."""
+
     pages: int = 5
     chromium: str = "/usr/bin/chromium"
     settle_ms: int = 1500  # the longest wait for the network to go quiet after each step

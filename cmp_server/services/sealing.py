@@ -29,7 +29,6 @@ from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -272,6 +271,8 @@ def pipeline(conn):
     if conn.dialect.name != "postgresql":
         yield
         return
+    import psycopg  # the driver's own, loaded already (not imported by SQLite-only commands)
+
     driver_connection = conn.connection.dbapi_connection
     with driver_connection.pipeline() as queued:
         try:

@@ -46,9 +46,12 @@ export function transport(api) {
         if (res.status == 429 || res.status >= 500) throw 0;
         // 2xx: recorded; 409: recorded before with another body; other 4xx: never will be.
         const id = record.consent_id;
+        // The receipt is read before the record leaves the queue: a page that ends meanwhile
+        // (the reload after a withdrawal) leaves it queued, and the next page replays it.
+        const receipt = res.ok && (await res.json());
         save(QUEUE_KEY, queue().filter((r) => r.consent_id != id));
         // Keep the receipt, by consent_id (a replay's receipt is the same one).
-        if (res.ok) save(RECEIPTS_KEY, { ...receipts(), [id]: await res.json() });
+        if (receipt) save(RECEIPTS_KEY, { ...receipts(), [id]: receipt });
       }
       delay = RETRY_FIRST_MS;
     } catch (e) {

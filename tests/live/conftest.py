@@ -4,12 +4,30 @@ What streams, what each worker caches, and what depends on workers, threads or t
 own logging only shows on a real server. `live_server` starts one per module and backend
 (SQLite, PostgreSQL), the way `make run` serves (the project's gunicorn.conf.py), on a fresh
 database migrated by `accord db upgrade`. Tests reach it only through HTTP (`requests`) and
-the `accord` command, as an attacker, an auditor or a new user would.
+the `accord` command, as an attacker, an auditor or a new user would. A module gives its server
+extra settings with a module-scoped `live_server_env` fixture (a cache lifetime, a witness).
+
+Which backends: what stores, streams, locks, caches across workers or otherwise depends on the
+database (publishing, retention and purge, witnesses and checkpoints, exports, the log and its
+transactions, device secrets, sessions and tokens that end, times read back from the
+database) runs on both. What only checks behaviour at the HTTP level (access control and
+CSRF, escaping, the scanner's SSRF guard, input validation of the API, console and CLI,
+headers, what the logs hold, the console's pages in a browser) is marked `sqlite_only` (a
+module's `pytestmark` or one test's mark): its PostgreSQL half is deselected, and a module
+whose tests are all so marked starts no PostgreSQL server.
 
 `start_live_server(**env)` starts another one with extra settings (a proxy count, an access
-log, a cache lifetime); it is stopped at the end of the test.
+log, a cache lifetime); it is stopped at the end of the test. `more_live_servers(**env)` does
+the same for a whole module, on `live_server`'s backend.
+
+Each worker has its own memory (its caches): `server.workers()` holds one keep-alive
+connection per worker, found by which process accepted it (Linux /proc), so a test can ask
+every worker and knows that it did, instead of hoping that some requests landed on each.
+`until_every_worker` polls them for a change that must reach all within a bound (the site
+cache's lifetime) instead of sleeping for the whole bound.
 """
 
+import http.client
 import json
 import os
 import re
@@ -17,10 +35,12 @@ import secrets
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_database
 from tests.fixtures.network import free_port
@@ -29,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 30
 PASSWORD_LENGTH = 20
+BACKENDS = ["sqlite", "postgresql"]
+POLL_SECONDS = 0.05
 
 
 class LiveServer:
@@ -55,6 +77,7 @@ class LiveServer:
             **(env or {}),
         }
         self.process = None
+        self.pinned: list[Worker] = []  # closed when the server stops
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -85,6 +108,8 @@ class LiveServer:
         raise RuntimeError(f"gunicorn did not answer /healthz in {START_TIMEOUT} s:\n{self.log()}")
 
     def stop(self):
+        for worker in self.pinned:
+            worker.close()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -141,6 +166,86 @@ class LiveServer:
             paths.append(Path(access))
         return "\n".join(p.read_text(errors="replace") for p in paths if p.exists())
 
+    # --- each worker on its own ------------------------------------------------------------
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers' process ids: the master's children."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def worker_of(self, connection: http.client.HTTPConnection) -> int | None:
+        """The worker holding the server's end of an open connection (None if none does)."""
+        if connection.sock is None:  # closed after its answer
+            return None
+        client_port = connection.sock.getsockname()[1]
+        inode = _server_socket_inode(self.port, client_port)
+        if inode is None:
+            return None
+        target = f"socket:[{inode}]"
+        for pid in self.worker_pids():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(fd) == target:
+                        return pid
+                except OSError:
+                    continue
+        return None
+
+    def _connections(self, count: int) -> list[tuple[http.client.HTTPConnection, int | None]]:
+        """`count` keep-alive connections opened at once (so that several workers accept
+        some), each with one answered request, and the worker that accepted it."""
+
+        def one(_):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            connection.request("GET", "/livez")
+            connection.getresponse().read()
+            return connection
+
+        with ThreadPoolExecutor(count) as pool:
+            connections = list(pool.map(one, range(count)))
+        return [(connection, self.worker_of(connection)) for connection in connections]
+
+    def connection_to(self, pid: int | None = None, exclude=()) -> tuple[int, object]:
+        """A keep-alive connection that worker `pid` (or any worker not in `exclude`)
+        accepted."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            found = None
+            for connection, owner in self._connections(8):
+                wanted = owner == pid if pid is not None else owner not in (None, *exclude)
+                if found is None and wanted:
+                    found = (owner, connection)
+                else:
+                    connection.close()
+            if found:
+                found[1].auto_open = 0  # never reconnect silently (to another worker)
+                return found
+            assert time.monotonic() < deadline, f"no connection reached worker {pid or 'new'}"
+
+    def workers(self) -> list["Worker"]:
+        """One connection to each worker, all of them (GUNICORN_WORKERS): asking each is
+        asking every worker, never some of them by chance."""
+        workers = []
+        for _ in range(int(self.env["GUNICORN_WORKERS"])):
+            pid, connection = self.connection_to(exclude=[w.pid for w in workers])
+            workers.append(Worker(self, pid, connection))
+        self.pinned += workers
+        assert len(set(self.worker_pids())) == len(workers), self.worker_pids()
+        return workers
+
     # --- setting up what a test acts on, through the CLI ------------------------------------
 
     def create_user(self, email: str, role: str, site_keys=()) -> str:
@@ -177,6 +282,77 @@ class LiveServer:
         return session
 
 
+def _server_socket_inode(server_port: int, client_port: int) -> str | None:
+    """The inode of the server's end of a loopback TCP connection (from /proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == server_port and (
+            int(remote.split(":")[1], 16) == client_port
+        ):
+            return inode if inode != "0" else None
+    return None
+
+
+class WorkerAnswer:
+    """What one worker answered: the parts of a `requests.Response` the tests read."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes):
+        self.status_code = status
+        self.headers = CaseInsensitiveDict(headers)
+        self.content = body
+        self.text = body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class Worker:
+    """One gunicorn worker, through a keep-alive connection it accepted: every request sent
+    here is answered by that worker (checked after each answer)."""
+
+    def __init__(self, server: LiveServer, pid: int, connection: http.client.HTTPConnection):
+        self.server = server
+        self.pid = pid
+        self.connection = connection
+
+    def request(self, method: str, path: str, headers=None, body=None) -> WorkerAnswer:
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers or {})
+                response = self.connection.getresponse()
+                answer = WorkerAnswer(response.status, response.getheaders(), response.read())
+            except (http.client.HTTPException, ConnectionError):
+                # Idle past gunicorn's keep-alive: the worker closed it. Reach it again.
+                assert attempt == 1, f"worker {self.pid} does not answer"
+                self.connection.close()
+                _, self.connection = self.server.connection_to(self.pid)
+                continue
+            owner = self.server.worker_of(self.connection)
+            assert owner == self.pid, f"asked worker {self.pid}, answered by {owner}"
+            return answer
+
+    def get(self, path: str, **headers) -> WorkerAnswer:
+        return self.request("GET", path, headers)
+
+    def close(self):
+        self.connection.close()
+
+
+def until_every_worker(workers: list[Worker], check, seconds: float, what: str) -> None:
+    """Ask each worker until `check(worker)` holds, for at most `seconds`: what must reach
+    every worker within a bound is seen on each (and the test goes on as soon as it is)."""
+    deadline = time.monotonic() + seconds
+    waiting = list(workers)
+    while True:
+        waiting = [worker for worker in waiting if not check(worker)]
+        if not waiting:
+            return
+        late = [worker.pid for worker in waiting]
+        assert time.monotonic() < deadline, f"after {seconds} s, workers {late}: not {what}"
+        time.sleep(POLL_SECONDS)
+
+
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -209,10 +385,25 @@ def _launch(backend: str, workdir: Path, env: dict):
     return server.start(), drop
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend_of(server: LiveServer) -> str:
+    return "postgresql" if "postgresql" in server.env["DATABASE_URL"] else "sqlite"
+
+
+def _module_env(request) -> dict:
+    """The settings the module's `live_server_env` fixture gives its server, if it has one
+    (modules outside tests/live import `live_server` without it)."""
+    try:
+        env = request.getfixturevalue("live_server_env")
+    except pytest.FixtureLookupError:
+        return {}
+    return {k: str(v) for k, v in env.items()}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     """A real server (2 gunicorn workers) on a fresh database, shared by a test module."""
-    server, drop = _launch(request.param, tmp_path_factory.mktemp(f"live-{request.param}"), {})
+    workdir = tmp_path_factory.mktemp(f"live-{request.param}")
+    server, drop = _launch(request.param, workdir, _module_env(request))
     yield server
     server.stop()
     if drop:
@@ -221,23 +412,42 @@ def live_server(request, tmp_path_factory):
 
 @pytest.fixture
 def live_backend(live_server) -> str:
-    return "postgresql" if "postgresql" in live_server.env["DATABASE_URL"] else "sqlite"
+    return backend_of(live_server)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def start_live_server(request, tmp_path):
     """Start servers with extra settings: `start_live_server(ACCORD_PROXY_COUNT="1")`."""
-    started = []
+    with _servers(request.param, tmp_path) as start:
+        yield start
 
-    def start(**env):
-        workdir = tmp_path / f"server-{len(started)}"
+
+@pytest.fixture(scope="module")
+def more_live_servers(live_server, tmp_path_factory):
+    """Start servers with extra settings for the whole module, on `live_server`'s backend
+    (a module-scoped fixture builds them once): `more_live_servers(ACCORD_WITNESSES=url)`."""
+    with _servers(backend_of(live_server), tmp_path_factory.mktemp("more")) as start:
+        yield start
+
+
+class _servers:
+    """Servers started on one backend under `folder`, all stopped on leaving."""
+
+    def __init__(self, backend: str, folder: Path):
+        self.backend, self.folder, self.started = backend, folder, []
+
+    def __enter__(self):
+        return self.start
+
+    def start(self, **env) -> LiveServer:
+        workdir = self.folder / f"server-{len(self.started)}"
         workdir.mkdir()
-        server, drop = _launch(request.param, workdir, {k: str(v) for k, v in env.items()})
-        started.append((server, drop))
+        server, drop = _launch(self.backend, workdir, {k: str(v) for k, v in env.items()})
+        self.started.append((server, drop))
         return server
 
-    yield start
-    for server, drop in started:
-        server.stop()
-        if drop:
-            drop()
+    def __exit__(self, *exc):
+        for server, drop in self.started:
+            server.stop()
+            if drop:
+                drop()

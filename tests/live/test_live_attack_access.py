@@ -5,7 +5,7 @@ tried, with every method, by a marketer and an admin limited to site A against s
 the console (with a valid CSRF token, so only access control can refuse) and the API; a DPO
 tries every write on site A; a signed-in admin posts every console form of site A without a
 CSRF token. A scan of site B is also asked for through site A's URLs. Nothing may answer, and
-nothing may change.
+nothing may change. Access control and CSRF do not depend on the database: SQLite only.
 """
 
 import re
@@ -19,6 +19,8 @@ SITE_ROUTES = re.compile(r"^/(admin|api/v1/admin)/sites/<site_key>")
 # what a DPO may write: verification runs and retention (DESIGN.md, "Who uses it")
 DPO_WRITES = re.compile(r"/(verify|retention|purge)$")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+pytestmark = pytest.mark.sqlite_only
 
 
 class Cast:

@@ -4,6 +4,8 @@ clear 4xx JSON error, never a 500, and nothing of it is saved.
 A lone UTF-16 surrogate escape (`"\\ud800"`) is valid to Python's json module but no UTF-8
 encoder or database stores it: before strict parsing (cmp_server/strict_json.py) it passed
 validation and failed at commit with a 500, from any visitor's browser on the public endpoint.
+Strict parsing and validation answer (a 400, asserted) before anything reaches the database:
+SQLite only.
 """
 
 import json
@@ -14,6 +16,8 @@ from tests.fixtures.factories import consent_body
 
 ORIGIN = "https://shop.example"
 DEEP = b'{"a":' * 5000
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")

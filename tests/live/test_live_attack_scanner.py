@@ -2,6 +2,8 @@
 without a guard the server's Chromium would load the network it runs in. By default a scan
 started from the admin API or the console refuses a private or loopback target; the operator
 allows one with ACCORD_SCAN_PRIVATE_NETWORKS=1 (the other live tests do, to scan fixture sites).
+The guard does not depend on the database: SQLite only, on two servers (the module's
+`live_server`, which allows private targets, and `guarded`, which refuses them).
 """
 
 import json
@@ -10,7 +12,7 @@ import pytest
 
 from tests.live.conftest import csrf_token
 
-pytestmark = pytest.mark.parametrize("start_live_server", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 INTERNAL = [
     "http://127.0.0.1:6379/",
@@ -45,10 +47,14 @@ def site_with_origins(server, tmp_path, origins) -> str:
     return json.loads(out)["site_key"]
 
 
-def test_a_marketer_cannot_point_the_server_browser_at_internal_addresses(
-    start_live_server, tmp_path
-):
-    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="0")
+@pytest.fixture(scope="module")
+def guarded(more_live_servers):
+    """A server as installed: private and loopback targets refused."""
+    return more_live_servers(ACCORD_SCAN_PRIVATE_NETWORKS="0")
+
+
+def test_a_marketer_cannot_point_the_server_browser_at_internal_addresses(guarded, tmp_path):
+    server = guarded
     origins = [u.split("/", 3)[0] + "//" + u.split("/", 3)[2] for u in INTERNAL]
     site_key = site_with_origins(server, tmp_path, origins)
     server.create_user("m@example.com", "marketer")
@@ -72,8 +78,9 @@ def test_a_marketer_cannot_point_the_server_browser_at_internal_addresses(
     assert server.api("GET", f"/sites/{site_key}/scans", token).json()["scans"] == []
 
 
-def test_the_operator_setting_allows_private_targets(start_live_server, tmp_path):
-    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="1")
+def test_the_operator_setting_allows_private_targets(live_server, tmp_path):
+    server = live_server
+    assert server.env["ACCORD_SCAN_PRIVATE_NETWORKS"] == "1"
     site_key = site_with_origins(server, tmp_path, ["http://127.0.0.1:9"])
     server.create_user("m@example.com", "marketer")
     token = server.create_token("m@example.com")
@@ -83,8 +90,8 @@ def test_the_operator_setting_allows_private_targets(start_live_server, tmp_path
     assert answer.status_code == 202, answer.text
 
 
-def test_the_operator_cli_may_scan_a_private_address(start_live_server, tmp_path):
-    server = start_live_server(ACCORD_SCAN_PRIVATE_NETWORKS="0")
+def test_the_operator_cli_may_scan_a_private_address(guarded, tmp_path):
+    server = guarded
     site_key = site_with_origins(server, tmp_path, ["http://127.0.0.1:9"])
     result = server.accord("scan", "--site", site_key, "http://127.0.0.1:9/", check=False)
     assert result.returncode == 2

@@ -3,7 +3,8 @@ every text a visitor or another staff member reads (site name, category titles a
 descriptions, tracker name, provider, purpose and duration in two languages, banner texts
 and notices). The banner in Chromium shows it as text (no element, no attribute, no script),
 every console page escapes it, the audit CSV neutralises spreadsheet formulas, and a
-`javascript:` privacy policy URL is refused.
+`javascript:` privacy policy URL is refused. Escaping does not depend on the database: SQLite
+only.
 """
 
 import csv
@@ -21,6 +22,8 @@ ESCAPED = "&lt;img src=x onerror=window.__xss=1&gt;"
 ORIGIN = "https://shop.example"
 ACCORD = "https://consent.example"
 TRACKER_ROLES = ("name", "provider")
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def hostile_config() -> dict:

@@ -1,7 +1,8 @@
 """The console's in-page behaviours in Chromium, on a real server: the Look page's live
 contrast check and its sample (the real snippet's banner, redrawn with unsaved colours), the
 token's copy button, and the console at 390 px without sideways scrolling. axe-core finds no
-WCAG 2.1 A/AA violation on the pages changed for this."""
+WCAG 2.1 A/AA violation on the pages changed for this. In-page behaviour does not depend on
+the database: SQLite only."""
 
 import json
 
@@ -10,7 +11,7 @@ import pytest
 from cmp_server.services.demo import demo_site_config
 from tests.fixtures.browser import run_axe, screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 PHONE = {"width": 390, "height": 844}
 
 

@@ -3,6 +3,9 @@ who read a visitor's `accord_consent` cookie (any script of the site can, and th
 server receives it) holds the device ID and nothing else. They must not read the device's
 history, erase it or add consents to it; two first consents racing on two workers bind one
 secret; and the secret reaches no export and no log line.
+
+The tests share the module's server (with an access log) and its demo site: each works on
+devices of its own, so the last one reads the log of every request the module sent.
 """
 
 import json
@@ -11,15 +14,23 @@ import threading
 import uuid
 from urllib.parse import quote, unquote
 
+import pytest
+
 ORIGIN = "https://shop.example"
 DEMO_PASSWORD = "live-demo-password-0123"  # noqa: S105 - a throwaway test account
 HEADER = "Accord-Device-Secret"
 ATTACKER_SECRET = "attacker-" + "0123456789abcdef" * 2  # well-formed, not the device's
 
 
-def demo_site(server) -> str:
-    """The published demo site (made by `accord demo` the first time); returns its key."""
-    out = server.accord("demo", "--origin", ORIGIN, "--password", DEMO_PASSWORD).stdout
+@pytest.fixture(scope="module")
+def live_server_env(tmp_path_factory):
+    return {"GUNICORN_ACCESSLOG": tmp_path_factory.mktemp("access-log") / "access.log"}
+
+
+@pytest.fixture(scope="module")
+def key(live_server) -> str:
+    """The published demo site (made by `accord demo`); returns its key."""
+    out = live_server.accord("demo", "--origin", ORIGIN, "--password", DEMO_PASSWORD).stdout
     return re.search(r"key ([\w-]+)", out).group(1)  # site keys are base64url
 
 
@@ -80,8 +91,7 @@ def history(server, device, secret) -> list:
     return [c["consent_id"] for c in answer.json()["consents"]]
 
 
-def test_a_device_id_read_from_the_cookie_opens_nothing(live_server):
-    key = demo_site(live_server)
+def test_a_device_id_read_from_the_cookie_opens_nothing(live_server, key):
     victim = Device(live_server, key)
     first = victim.consent("reject_all")
     cookie = victim.cookie(first)
@@ -114,11 +124,10 @@ def test_a_device_id_read_from_the_cookie_opens_nothing(live_server):
     assert erased.status_code == 200 and erased.json()["erased"] == 2
 
 
-def test_first_consents_racing_on_two_workers_bind_one_secret(live_server):
+def test_first_consents_racing_on_two_workers_bind_one_secret(live_server, key):
     """The real device and a copy of its ID post their first consents at the same moment,
     each with its own secret, on separate connections (so on either worker): per device,
     one is recorded and the other refused, and the history holds only the winner's."""
-    key = demo_site(live_server)
     pairs = []
     for _ in range(6):
         device = Device(live_server, key)
@@ -151,9 +160,8 @@ def test_first_consents_racing_on_two_workers_bind_one_secret(live_server):
         assert refused(live_server.get(loser.path, headers={HEADER: loser.secret}))
 
 
-def test_the_secret_reaches_no_export_and_no_log(start_live_server, tmp_path):
-    server = start_live_server(GUNICORN_ACCESSLOG=str(tmp_path / "access.log"))
-    key = demo_site(server)
+def test_the_secret_reaches_no_export_and_no_log(live_server, key, tmp_path):
+    server = live_server
     device = Device(server, key)
     body = device.consent()
     assert device.post(body).status_code == 201  # a replay

@@ -1,6 +1,7 @@
 """The CSV for DPOs, as a DPO gets it from a real server (CLI and admin API, both databases):
 the documented columns, one per category, choices in words, no salt and no hash; the NDJSON
-keeps every technical field; both say the same about each record."""
+keeps every technical field; both say the same about each record. The demo site and an admin
+token are made once (`demo`)."""
 
 import csv
 import io
@@ -8,10 +9,18 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.live.test_live_hardening import admin_token, decision, demo_site, post_consent
 
 TECHNICAL = {"salt", "personal_digest", "prev_hash", "record_hash", "revision_hash", "choices"}
 README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def demo(live_server) -> tuple[str, str]:
+    """The demo site's key and its admin's API token, made once for the module."""
+    return demo_site(live_server), admin_token(live_server)
 
 
 def documented_columns() -> list[str]:
@@ -26,8 +35,10 @@ def categories(server, key) -> list[dict]:
     return server.get(f"/api/v1/sites/{key}/config").json()["config"]["categories"]
 
 
-def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(live_server, tmp_path):
-    key = demo_site(live_server)
+def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(
+    live_server, demo, tmp_path
+):
+    key, token = demo
     cats = categories(live_server, key)
     optional = [c["key"] for c in cats if not c["required"]]
     granted, refused = optional[0], optional[-1]
@@ -40,7 +51,6 @@ def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(live_s
     out = tmp_path / "proofs.csv"
     live_server.accord("proofs", "export", "--site", key, "--format", "csv", "-o", out)
     from_cli = out.read_text(encoding="utf-8")
-    token = admin_token(live_server)
     answer = live_server.api("GET", f"/sites/{key}/consents/export?format=csv", token)
     assert answer.status_code == 200, answer.text
     assert answer.headers["X-Accord-Export-Version"] == "2"
@@ -66,11 +76,10 @@ def test_the_dpo_csv_has_the_documented_columns_and_says_choices_in_words(live_s
         assert {theirs[f"choice_{k}"] for k in optional} == {"refused"}
 
 
-def test_the_ndjson_keeps_every_technical_field(live_server):
-    key = demo_site(live_server)
+def test_the_ndjson_keeps_every_technical_field(live_server, demo):
+    key, token = demo
     body = decision(live_server, key)
     assert post_consent(live_server, key, body).status_code == 201
-    token = admin_token(live_server)
     answer = live_server.api("GET", f"/sites/{key}/consents/export?format=ndjson", token)
     assert answer.status_code == 200, answer.text
     assert answer.headers["X-Accord-Export-Version"] == "1"

@@ -1,6 +1,11 @@
 """Hardening seen from outside, on a real gunicorn server and through the `accord` command:
 what an attacker sends (forged headers, formula-laden User-Agents, huge numbers, hostile
 origins) and what an operator reads (logs, exports, files on disk).
+
+The demo site and an admin token are made once for the module (`demo`): no test changes
+them. Exports, CSV cells, numbers and dates that reach the database, the rate limit on
+stored decisions and the logs of a failing database run on both backends; origin, host and
+URL validation, control characters, headers and the database files' modes on SQLite only.
 """
 
 import csv
@@ -10,7 +15,6 @@ import re
 import socket
 import stat
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -19,8 +23,9 @@ import pytest
 
 from cmp_server.schemas.consent import ConsentInSchema
 from cmp_server.services.csv_cells import FORMULA_STARTS
+from cmp_server.services.demo import demo_site_config
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.live.conftest import BIN
+from tests.live.conftest import BIN, backend_of
 
 ORIGIN = "https://shop.example"
 DEMO_PASSWORD = "live-demo-password-0123"  # noqa: S105 - a throwaway test account
@@ -37,8 +42,15 @@ def demo_site(server) -> str:
 
 
 def admin_token(server) -> str:
-    demo_site(server)
+    """A token of the demo's admin account (made by `demo_site`)."""
     return server.create_token(ADMIN_EMAIL)
+
+
+@pytest.fixture(scope="module")
+def demo(live_server) -> tuple[str, str]:
+    """The demo site's key and its admin's API token, made once for the module."""
+    key = demo_site(live_server)
+    return key, admin_token(live_server)
 
 
 def decision(server, site_key: str, **overrides) -> dict:
@@ -77,10 +89,9 @@ def assert_no_formula_cells(text: str):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-def test_admin_api_export_streams_the_whole_log(live_server, fmt):
+def test_admin_api_export_streams_the_whole_log(live_server, demo, fmt):
     """The README's curl example: a bearer token, a streamed download, every record in it."""
-    key = demo_site(live_server)
-    token = admin_token(live_server)
+    key, token = demo
     sent = [decision(live_server, key) for _ in range(3)]
     for body in sent:
         assert post_consent(live_server, key, body).status_code == 201
@@ -102,8 +113,8 @@ def test_admin_api_export_streams_the_whole_log(live_server, fmt):
 # --- 8: no spreadsheet formula in any CSV --------------------------------------------------
 
 
-def test_a_user_agent_formula_never_reaches_a_csv_cell(live_server, tmp_path):
-    key = demo_site(live_server)
+def test_a_user_agent_formula_never_reaches_a_csv_cell(live_server, demo, tmp_path):
+    key, token = demo
     body = decision(live_server, key)
     answer = post_consent(live_server, key, body, {"User-Agent": FORMULA_USER_AGENT})
     assert answer.status_code == 201, answer.text
@@ -115,7 +126,6 @@ def test_a_user_agent_formula_never_reaches_a_csv_cell(live_server, tmp_path):
     mine = [r for r in rows if body["consent_id"] in r]
     assert mine[0][browser_at].startswith("'=HYPERLINK")  # kept, readable, but as text
 
-    token = admin_token(live_server)
     api = live_server.api("GET", f"/sites/{key}/consents/export?format=csv", token)
     assert api.status_code == 200, api.text
     assert_no_formula_cells(api.text)
@@ -126,9 +136,9 @@ def test_a_user_agent_formula_never_reaches_a_csv_cell(live_server, tmp_path):
     assert record["browser"].startswith("=HYPERLINK")  # NDJSON keeps the hashed value
 
 
-def test_a_staff_formula_never_reaches_the_audit_csv(live_server):
+def test_a_staff_formula_never_reaches_the_audit_csv(live_server, demo):
     """The audit CSV goes through the same cell check (an account's email is its target)."""
-    token = admin_token(live_server)
+    _, token = demo
     email = f"=HYPERLINK(1)+{uuid.uuid4().hex[:6]}@evil.example"
     made = live_server.api(
         "POST",
@@ -148,16 +158,16 @@ def test_a_staff_formula_never_reaches_the_audit_csv(live_server):
 
 
 @pytest.mark.parametrize("revision", [2**70, 2**63, 2**31])
-def test_a_huge_revision_is_a_400(live_server, revision):
-    key = demo_site(live_server)
+def test_a_huge_revision_is_a_400(live_server, demo, revision):
+    key, _ = demo
     answer = post_consent(live_server, key, decision(live_server, key, revision=revision))
     assert answer.status_code == 400, answer.text
     assert "revision" in answer.json()["error"]["fields"]
 
 
 @pytest.mark.parametrize("field, value", [("position", 2**70), ("revision", 2**70)])
-def test_a_receipt_with_a_huge_number_is_a_400(live_server, field, value):
-    key = demo_site(live_server)
+def test_a_receipt_with_a_huge_number_is_a_400(live_server, demo, field, value):
+    key, _ = demo
     answer = post_consent(live_server, key, decision(live_server, key))
     receipt = {**answer.json(), field: value}
     check = live_server.post("/api/v1/receipts/verify", json=receipt)
@@ -168,13 +178,13 @@ def test_a_receipt_with_a_huge_number_is_a_400(live_server, field, value):
 # --- 10: hostile origins, colours and names through the admin API --------------------------
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "origins",
     [["https://*"], ["*"], ["https://*.com"], ["https://*.co.uk"], ["https://shop*.example"]],
 )
-def test_an_origin_wildcard_covering_other_peoples_sites_is_refused(live_server, origins):
-    key = demo_site(live_server)
-    token = admin_token(live_server)
+def test_an_origin_wildcard_covering_other_peoples_sites_is_refused(live_server, demo, origins):
+    key, token = demo
     config = live_server.api("GET", f"/sites/{key}/config", token).json()
     answer = live_server.api(
         "PUT", f"/sites/{key}/config", token, json={**config, "origins": origins}
@@ -183,8 +193,9 @@ def test_an_origin_wildcard_covering_other_peoples_sites_is_refused(live_server,
     assert "origins" in answer.json()["error"]["fields"]
 
 
-def test_a_subdomain_wildcard_lets_only_that_domain_post(live_server):
-    token = admin_token(live_server)
+@pytest.mark.sqlite_only
+def test_a_subdomain_wildcard_lets_only_that_domain_post(live_server, demo):
+    _, token = demo
     key = live_server.create_site("Wildcard shop", "https://*.shop.example")
     config = live_server.api("GET", f"/sites/{key}/config", token).json()
     assert config["origins"] == ["https://*.shop.example"]
@@ -200,6 +211,7 @@ def test_a_subdomain_wildcard_lets_only_that_domain_post(live_server):
         assert (answer.status_code == 204) is allowed, (origin, answer.status_code)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "path, value",
     [
@@ -209,9 +221,8 @@ def test_a_subdomain_wildcard_lets_only_that_domain_post(live_server):
         (("texts", "en", "title"), "Cookies\x1b]8;;https://evil.example\x07"),
     ],
 )
-def test_control_characters_and_trailing_newlines_are_refused(live_server, path, value):
-    key = demo_site(live_server)
-    token = admin_token(live_server)
+def test_control_characters_and_trailing_newlines_are_refused(live_server, demo, path, value):
+    key, token = demo
     config = live_server.api("GET", f"/sites/{key}/config", token).json()
     target = config
     for part in path[:-1]:
@@ -222,6 +233,7 @@ def test_control_characters_and_trailing_newlines_are_refused(live_server, path,
     assert answer.json()["error"]["code"] == "invalid"
 
 
+@pytest.mark.sqlite_only
 def test_the_cli_refuses_an_escape_sequence_in_a_site_name(live_server):
     result = live_server.accord(
         "site", "create", "--name", "Shop\x1b[2J", "--origin", ORIGIN, check=False
@@ -239,50 +251,50 @@ def snippet_of(server, key, headers=None):
 
 
 def shared_cacheable_site(server) -> str:
-    """The demo site with one regime everywhere, so its snippet is `public` (CDN-cacheable)."""
-    key = demo_site(server)
-    token = admin_token(server)
-    config = server.api("GET", f"/sites/{key}/config", token).json()
-    config["regimes"] = {"default": "opt_in"}
-    assert server.api("PUT", f"/sites/{key}/config", token, json=config).status_code == 200
-    published = server.api("POST", f"/sites/{key}/publish", token, json={})
-    assert published.status_code == 201, published.text
-    deadline = time.monotonic() + 10
-    while "public" not in snippet_of(server, key).headers["Cache-Control"]:
-        assert time.monotonic() < deadline, "the new revision never reached the workers"
-        time.sleep(0.2)
-    return key
+    """A published site with one regime everywhere, so its snippet is `public` (CDN-cacheable).
+    No worker has read or rendered it yet: the test's first request to each renders it."""
+    path = server.workdir / "shared-site.json"
+    path.write_text(json.dumps({**demo_site_config([ORIGIN]), "regimes": {"default": "opt_in"}}))
+    out = server.accord("site", "import", path, "--publish", "--json").stdout
+    return json.loads(out)["site_key"]
 
 
+@pytest.mark.sqlite_only
 def test_a_forwarded_host_never_reaches_a_shared_snippet(start_live_server):
     server = start_live_server(ACCORD_PROXY_COUNT=1)
     key = shared_cacheable_site(server)
-    for _ in range(4):  # both workers, the rendering and the kept answer
-        poisoned = snippet_of(server, key, {"X-Forwarded-Host": "evil.example"})
-        assert poisoned.status_code == 200, poisoned.text
-        if "evil.example" in poisoned.text:
-            assert "public" not in poisoned.headers["Cache-Control"], poisoned.headers
-    for _ in range(4):
-        normal = snippet_of(server, key)
-        assert "evil.example" not in normal.text
-        assert f"{server.url}/api/v1/sites/{key}" in normal.text
+    workers = server.workers()
+    for worker in workers:  # each worker's first request is poisoned
+        for _ in range(2):  # the rendering, then the kept answer
+            poisoned = worker.get(f"/s/{key}.js", **{"X-Forwarded-Host": "evil.example"})
+            assert poisoned.status_code == 200, poisoned.text
+            if "evil.example" in poisoned.text:
+                assert "public" not in poisoned.headers["Cache-Control"], poisoned.headers
+    for worker in workers:
+        for _ in range(2):
+            normal = worker.get(f"/s/{key}.js")
+            assert "public" in normal.headers["Cache-Control"]  # what a CDN would keep
+            assert "evil.example" not in normal.text
+            assert f"{server.url}/api/v1/sites/{key}" in normal.text
 
 
+@pytest.mark.sqlite_only
 def test_the_public_url_alone_names_the_api(start_live_server):
     server = start_live_server(ACCORD_PROXY_COUNT=1, ACCORD_PUBLIC_URL="https://consent.test/")
     key = shared_cacheable_site(server)
-    for headers in ({"X-Forwarded-Host": "evil.example"}, {"Host": "other.example"}, {}):
-        answer = snippet_of(server, key, headers)
-        assert "public" in answer.headers["Cache-Control"]  # a CDN may keep it
-        assert "evil.example" not in answer.text and "other.example" not in answer.text
-        assert f"https://consent.test/api/v1/sites/{key}" in answer.text
-        config = server.get(f"/api/v1/sites/{key}/config", headers=headers).json()
-        assert config["api"] == f"https://consent.test/api/v1/sites/{key}"
+    for worker in server.workers():
+        for headers in ({"X-Forwarded-Host": "evil.example"}, {"Host": "other.example"}, {}):
+            answer = worker.get(f"/s/{key}.js", **headers)
+            assert "public" in answer.headers["Cache-Control"]  # a CDN may keep it
+            assert "evil.example" not in answer.text and "other.example" not in answer.text
+            assert f"https://consent.test/api/v1/sites/{key}" in answer.text
+            config = worker.get(f"/api/v1/sites/{key}/config", **headers).json()
+            assert config["api"] == f"https://consent.test/api/v1/sites/{key}"
 
 
-def test_a_malformed_public_url_stops_the_cli(start_live_server, tmp_path):
-    server = start_live_server()
-    env = {**server.env, "ACCORD_PUBLIC_URL": "consent.test"}
+@pytest.mark.sqlite_only
+def test_a_malformed_public_url_stops_the_cli(live_server, tmp_path):
+    env = {**live_server.env, "ACCORD_PUBLIC_URL": "consent.test"}
     result = subprocess.run(
         [str(BIN / "accord"), "site", "list"],
         env=env,
@@ -299,8 +311,9 @@ def test_a_malformed_public_url_stops_the_cli(start_live_server, tmp_path):
 # --- 13: nosniff and no framing on every public answer -------------------------------------
 
 
-def test_every_public_answer_says_nosniff_and_no_framing(live_server):
-    key = demo_site(live_server)
+@pytest.mark.sqlite_only
+def test_every_public_answer_says_nosniff_and_no_framing(live_server, demo):
+    key, _ = demo
     body = decision(live_server, key)
     answers = {
         "snippet": snippet_of(live_server, key),
@@ -337,10 +350,10 @@ def test_every_public_answer_says_nosniff_and_no_framing(live_server):
 # --- 14: a busy network's real visitors are not refused ------------------------------------
 
 
-def test_a_busy_network_is_not_rate_limited_like_a_flood(live_server):
+def test_a_busy_network_is_not_rate_limited_like_a_flood(live_server, demo):
     """300 decisions in a few seconds from one address (a carrier-grade NAT at a busy hour)
     are all recorded; the old default (120 a minute) refused most of them."""
-    key = demo_site(live_server)
+    key, _ = demo
     bodies = [decision(live_server, key) for _ in range(3)]
     statuses = [post_consent(live_server, key, decision(live_server, key)).status_code]
     config = live_server.get(f"/api/v1/sites/{key}/config").json()
@@ -353,9 +366,9 @@ def test_a_busy_network_is_not_rate_limited_like_a_flood(live_server):
 
 
 @pytest.mark.parametrize("client_ts", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
-def test_a_client_time_out_of_range_in_utc_is_a_400_not_a_retry(live_server, client_ts):
+def test_a_client_time_out_of_range_in_utc_is_a_400_not_a_retry(live_server, demo, client_ts):
     """A 503 would make the snippet retry it for ever; it can never be stored."""
-    key = demo_site(live_server)
+    key, _ = demo
     answer = post_consent(live_server, key, decision(live_server, key, client_ts=client_ts))
     assert answer.status_code == 400, answer.text
     assert "client_ts" in answer.json()["error"]["fields"]
@@ -370,9 +383,8 @@ def test_a_client_time_out_of_range_in_utc_is_a_400_not_a_retry(live_server, cli
         "consents/export?format=csv&since=0001-01-01T00:00:00%2B14:00",
     ],
 )
-def test_admin_queries_past_the_calendar_or_64_bits_are_400s(live_server, query):
-    key = demo_site(live_server)
-    token = admin_token(live_server)
+def test_admin_queries_past_the_calendar_or_64_bits_are_400s(live_server, demo, query):
+    key, token = demo
     answer = live_server.api("GET", f"/sites/{key}/{query}", token)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == "invalid"
@@ -386,8 +398,8 @@ CONSOLE_QUERIES = [
 
 
 @pytest.mark.parametrize("query", CONSOLE_QUERIES)
-def test_console_proof_searches_past_the_calendar_are_400s(live_server, query):
-    key = demo_site(live_server)
+def test_console_proof_searches_past_the_calendar_are_400s(live_server, demo, query):
+    key, _ = demo
     session = live_server.login(ADMIN_EMAIL, DEMO_PASSWORD)
     path = "proofs/export" if "format" in query else "proofs"
     answer = session.get(f"{live_server.url}/admin/sites/{key}/{path}?{query}", timeout=30)
@@ -417,10 +429,6 @@ def refuse_writes(server):
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         )
-
-
-def backend_of(server) -> str:
-    return "postgresql" if "postgresql" in server.env["DATABASE_URL"] else "sqlite"
 
 
 def test_logs_hold_no_full_ip_no_device_id_and_no_secret(start_live_server):
@@ -466,10 +474,9 @@ def test_logs_hold_no_full_ip_no_device_id_and_no_secret(start_live_server):
 # --- 9: the running server's SQLite files are the owner's alone ----------------------------
 
 
-def test_the_running_servers_database_files_are_private(live_server):
-    if backend_of(live_server) != "sqlite":
-        pytest.skip("PostgreSQL keeps its files itself")
-    key = demo_site(live_server)
+@pytest.mark.sqlite_only  # PostgreSQL keeps its files itself
+def test_the_running_servers_database_files_are_private(live_server, demo):
+    key, _ = demo
     assert post_consent(live_server, key, decision(live_server, key)).status_code == 201
     instance = Path(live_server.env["ACCORD_INSTANCE_PATH"])
     files = {f.name: stat.S_IMODE(f.stat().st_mode) for f in instance.iterdir()}

@@ -1,12 +1,17 @@
 """Accord's own log lines on a real server: one key=value line per event, with the request id
 the caller sent (or one made for it) and returned in `X-Request-Id`; refusals at WARNING;
-never the caller's full address or secret."""
+never the caller's full address or secret. What the lines hold does not depend on the database:
+SQLite only."""
 
 import re
 import time
 import uuid
 
+import pytest
+
 WRONG_TOKEN = "acc_" + "x" * 43  # noqa: S105 - a made-up token that no account has
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def log_lines_with(server, needle: str, wait: float = 5.0) -> list[str]:

@@ -1,7 +1,11 @@
-"""A new user's first steps on a real server: two workers, the CLI, the console, the snippet."""
+"""A new user's first steps on a real server: two workers, the CLI, the console, the snippet.
+The first steps store and read back on each backend; the number of workers is gunicorn's
+alone (SQLite only)."""
 
 import json
 import re
+
+import pytest
 
 from cmp_server.services.demo import demo_site_config
 
@@ -24,6 +28,7 @@ def test_a_new_installation_serves_the_console_and_a_snippet(live_server, tmp_pa
     assert re.search(r'"revision":\s*1\b', snippet.text)
 
 
+@pytest.mark.sqlite_only
 def test_the_server_runs_two_workers(live_server):
     """The tier exists to see what differs between workers: make sure there are two."""
     assert live_server.log().count("Booting worker") == 2

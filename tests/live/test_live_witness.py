@@ -5,11 +5,17 @@ What a witness buys: the operator, or anyone with the database, can cut the log'
 move the head and the later checkpoints back, and the database alone still verifies; the
 witness kept the checkpoint it cosigned, so `accord proofs verify` now names it. A witness
 that is down must never cost a consent: checkpoints reach it on a later run.
+
+Each test works on a site of its own, so the servers are shared by the module: one with a
+running witness (`witnessed`), one whose witness is down (`unreachable`), and `live_server`
+with no witness at all. /healthz reports the worst lag over every site, so its test has a
+server and a witness of its own.
 """
 
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,13 +30,30 @@ from tests.proof.witness_process import Witness
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def witness(tmp_path):
-    folder = tmp_path / "witness"
+def started_witness(folder: Path, port: int | None = None) -> Witness:
     folder.mkdir()
-    running = Witness(folder).start()
+    return Witness(folder, port=port).start()
+
+
+@pytest.fixture(scope="module")
+def witness(tmp_path_factory):
+    running = started_witness(tmp_path_factory.mktemp("witness") / "witness")
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def witnessed(more_live_servers, witness):
+    """A server whose checkpoints `witness` cosigns."""
+    return more_live_servers(ACCORD_WITNESSES=witness.url)
+
+
+@pytest.fixture(scope="module")
+def unreachable(more_live_servers):
+    """A server whose witness is down: (server, the witness's URL, its port)."""
+    port = free_port()
+    down = f"http://127.0.0.1:{port}"
+    return more_live_servers(ACCORD_WITNESSES=down), down, port
 
 
 def sql(server, statement: str, **params) -> None:
@@ -60,8 +83,8 @@ def cut_tail(server, site_key: str, keep: int) -> None:
     sql(server, f"DELETE FROM witness_cosignatures WHERE site_id = {site}", key=site_key)
 
 
-def test_a_cut_tail_is_caught_by_verify_with_a_witness(start_live_server, witness):
-    server = start_live_server(ACCORD_WITNESSES=witness.url)
+def test_a_cut_tail_is_caught_by_verify_with_a_witness(witnessed, witness):
+    server = witnessed
     site_key = publish_site(server, "Witnessed shop")
     post_consents(server, site_key, 3)
     server.accord("proofs", "checkpoint", "--site", site_key)  # size 3: not cut below
@@ -85,8 +108,8 @@ def test_a_cut_tail_is_caught_by_verify_with_a_witness(start_live_server, witnes
     assert f"witness {witness.url}: not sent: it cosigned size 7, beyond this log" in refused
 
 
-def test_a_rewritten_tail_grown_back_is_caught_too(start_live_server, witness):
-    server = start_live_server(ACCORD_WITNESSES=witness.url)
+def test_a_rewritten_tail_grown_back_is_caught_too(witnessed, witness):
+    server = witnessed
     site_key = publish_site(server, "Rewritten shop")
     post_consents(server, site_key, 5)
     server.accord("proofs", "checkpoint", "--site", site_key)
@@ -99,10 +122,8 @@ def test_a_rewritten_tail_grown_back_is_caught_too(start_live_server, witness):
     assert "refused (409 log_forked" in sent
 
 
-def test_a_witness_that_is_down_never_blocks_consents(start_live_server, tmp_path):
-    port = free_port()
-    down = f"http://127.0.0.1:{port}"
-    server = start_live_server(ACCORD_WITNESSES=down)
+def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
+    server, down, port = unreachable
     site_key = publish_site(server, "Busy shop")
     post_consents(server, site_key, 4)  # each one 201 (asserted inside)
     first = server.accord("proofs", "checkpoint", "--site", site_key)
@@ -113,9 +134,7 @@ def test_a_witness_that_is_down_never_blocks_consents(start_live_server, tmp_pat
     assert lag.returncode == 1
     post_consents(server, site_key, 2)
 
-    folder = tmp_path / "witness"
-    folder.mkdir()
-    witness = Witness(folder, port=port).start()
+    witness = started_witness(tmp_path / "witness", port)
     try:
         later = server.accord("proofs", "checkpoint", "--site", site_key).stdout
         assert f"witness {down}: cosigned size 6" in later
@@ -127,12 +146,12 @@ def test_a_witness_that_is_down_never_blocks_consents(start_live_server, tmp_pat
         witness.stop()
 
 
-def test_a_bundle_carries_the_cosignatures_for_accord_verify(start_live_server, witness):
-    server = start_live_server(ACCORD_WITNESSES=witness.url)
+def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness):
+    server = witnessed
     site_key = publish_site(server, "Audited shop")
     post_consents(server, site_key, 5)
     server.accord("proofs", "checkpoint", "--site", site_key)
-    bundle = server.workdir / "proof.zip"
+    bundle = server.workdir / f"proof-{site_key}.zip"
     server.accord("proofs", "export", "--site", site_key, "-o", bundle)
     keys = server.workdir / "accord-keys.json"
     keys.write_bytes(server.get("/.well-known/accord-keys.json").content)
@@ -154,8 +173,8 @@ def test_a_bundle_carries_the_cosignatures_for_accord_verify(start_live_server, 
 
 def verify_page(server, site_key: str, run=False) -> str:
     """The console's Verify page as a DPO sees it (after pressing "Verify now" if `run`)."""
-    password = server.create_user("dpo@example.com", "dpo")
-    session = server.login("dpo@example.com", password)
+    email = f"dpo-{uuid.uuid4().hex[:8]}@example.com"
+    session = server.login(email, server.create_user(email, "dpo"))
     url = f"{server.url}/admin/sites/{site_key}/verify"
     page = session.get(url, timeout=30)
     assert page.status_code == 200
@@ -165,27 +184,34 @@ def verify_page(server, site_key: str, run=False) -> str:
     return page.text
 
 
-def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(start_live_server):
-    down = f"http://127.0.0.1:{free_port()}"
-    witnessed = start_live_server(ACCORD_WITNESSES=down)
-    site_key = publish_site(witnessed, "Lagging shop")
-    post_consents(witnessed, site_key, 3)
-    witnessed.accord("proofs", "checkpoint", "--site", site_key)
-    page = verify_page(witnessed, site_key, run=True)
+def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(unreachable, live_server):
+    lagging, down, _ = unreachable
+    site_key = publish_site(lagging, "Lagging shop")
+    post_consents(lagging, site_key, 3)
+    lagging.accord("proofs", "checkpoint", "--site", site_key)
+    page = verify_page(lagging, site_key, run=True)
     assert f"<td>{down}</td><td>nothing yet</td><td>—</td><td>3</td>" in page
     assert "The log does not verify" in page and f"witness {down} could not be asked" in page
     assert "No witness is configured" not in page
 
-    alone = start_live_server()
+    alone = live_server  # no witness configured
     site_key = publish_site(alone, "Lonely shop")
     page = verify_page(alone, site_key)
     assert "No witness is configured" in page
     assert "cannot detect records removed from the end of the log" in page
 
 
-def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, witness):
+@pytest.fixture
+def own_witness(tmp_path):
+    running = started_witness(tmp_path / "witness")
+    yield running
+    running.stop()
+
+
+def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, own_witness):
     """What a monitoring system sees: the lag grows with consents not yet cosigned, /healthz
     stays 200, and Prometheus reads the same figure with an API token."""
+    witness = own_witness
     server = start_live_server(ACCORD_WITNESSES=witness.url)
     site_key = publish_site(server, "Monitored shop")
     post_consents(server, site_key, 3)

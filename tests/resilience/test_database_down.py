@@ -18,6 +18,10 @@ from tests.fixtures.factories import consent_body
 from tests.fixtures.stall_proxy import live_server_behind_proxy, warm_every_worker
 
 ORIGIN = "https://shop.example"
+# The site cache's lifetime (ACCORD_SITE_CACHE_SECONDS, 2 by default): once it has passed, the
+# snippet can only serve the last state read. The shortest the setting allows, so that the
+# test waits for it only one second.
+SITE_CACHE_SECONDS = 1
 DEMO_PASSWORD = "resilience-demo-password-0123"  # noqa: S105 - a throwaway test account
 
 
@@ -35,7 +39,9 @@ def timed_get(server, path: str) -> tuple[float, int]:
 
 @pytest.mark.slow
 def test_a_refused_database_gives_fast_503s_and_everything_resumes_by_itself(tmp_path):
-    with live_server_behind_proxy(tmp_path, ACCORD_RATELIMIT_ENABLED="false") as (server, proxy):
+    with live_server_behind_proxy(
+        tmp_path, ACCORD_RATELIMIT_ENABLED="false", ACCORD_SITE_CACHE_SECONDS=SITE_CACHE_SECONDS
+    ) as (server, proxy):
         out = server.accord("demo", "--origin", ORIGIN, "--password", DEMO_PASSWORD).stdout
         site_key = re.search(r"key ([\w-]+)", out).group(1)
         acknowledged = set()
@@ -53,7 +59,7 @@ def test_a_refused_database_gives_fast_503s_and_everything_resumes_by_itself(tmp
             assert answer.status_code == 503, answer.text
             assert answer.headers["Retry-After"] == "5"
             assert time.monotonic() - start < 1.0
-        time.sleep(2.1)  # the site's state is stale now: the snippet serves the last one read
+        time.sleep(SITE_CACHE_SECONDS + 0.1)  # stale now: the snippet serves the last one read
         for path, status in ((f"/s/{site_key}.js", 200), ("/livez", 200), ("/healthz", 503)):
             seconds, seen = timed_get(server, path)
             assert (path, seen) == (path, status)

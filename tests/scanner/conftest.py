@@ -1,5 +1,10 @@
 """Scanner tests run against the live tier's real server (gunicorn, SQLite and PostgreSQL),
 the `accord` CLI as a subprocess, Debian's Chromium, and the fixture sites of fixture_site.py.
+
+What a page sets and sends, and the SSRF guard, do not depend on the database: those tests are
+marked `sqlite_only` (tests/live/conftest.py). Storing a scan and reading it back does:
+test_scan_jobs.py (the worker stores the report, the API and the console read it) runs on
+both backends, and so does the screenshots job of test_screenshots.py.
 """
 
 import json

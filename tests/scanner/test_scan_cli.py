@@ -1,4 +1,7 @@
-"""`accord scan` on the fixture shop, a clean site and the demo page, through the CLI."""
+"""`accord scan` on the fixture shop, a clean site and the demo page, through the CLI.
+
+On SQLite only: what a scan finds does not depend on the database, and the report it keeps is
+stored and read back on both backends by test_scan_jobs.py (the same `store_report`)."""
 
 import json
 
@@ -7,7 +10,7 @@ import pytest
 from tests.scanner.conftest import import_site
 from tests.scanner.fixture_site import CleanApp, Server, site_config
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 # (violation, kind, name, host, phases, declared as "category: tracker", known platform);
 # requests to Accord's own server (the snippet, its texts, the consent POST) are checked apart:
@@ -126,8 +129,15 @@ def test_a_scan_that_cannot_run_exits_2(live_server, shop):
     assert unknown.returncode == 2 and "could not run" in unknown.stderr
     not_http = scan(live_server, shop.site_key, "file:///etc/passwd")
     assert not_http.returncode == 2
-    no_banner = scan(live_server, shop.site_key, shop.third.url + "/vendor.js", "--json")
+    # A page without the banner: the scan waits for it for ACCORD_SCAN_BANNER_TIMEOUT_MS
+    # (10 s by default; the message names the wait, so the setting is seen to apply).
+    live_server.env["ACCORD_SCAN_BANNER_TIMEOUT_MS"] = "1000"
+    try:
+        no_banner = scan(live_server, shop.site_key, shop.third.url + "/vendor.js", "--json")
+    finally:
+        del live_server.env["ACCORD_SCAN_BANNER_TIMEOUT_MS"]
     assert no_banner.returncode == 2 and "no Accord banner" in no_banner.stderr
+    assert "within 1 s" in no_banner.stderr
     assert no_banner.stdout == ""
     live_server.env["ACCORD_CHROMIUM"] = "/nonexistent/chromium"
     try:

@@ -3,6 +3,7 @@ start): a page of the site cannot make it load a private address, by a link, an 
 redirect. Here only 127.0.0.2 counts as private, so the site itself can run on 127.0.0.1."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -132,14 +133,17 @@ def test_private_targets_are_refused_unless_the_operator_allows_them():
     assert ScanOptions().private_networks  # the library and the CLI: the operator's own call
 
 
+@pytest.mark.sqlite_only
 def test_the_guard_changes_nothing_a_scan_of_a_public_site_sees(shop):
-    """Routing every request through the guard keeps cookies, storage and requests intact."""
+    """Routing every request through the guard keeps cookies, storage and requests intact.
+    (The two scans are independent, each in its own browser: they run side by side.)"""
 
     def observe(private_networks: bool):
         options = ScanOptions(pages=1, settle_ms=500, private_networks=private_networks)
-        return browse.in_own_thread(Scanner(shop.url, shop.site_key, options).run)
+        return Scanner(shop.url, shop.site_key, options).run()
 
-    guarded, open_ = observe(False), observe(True)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="accord-browser") as pool:
+        guarded, open_ = pool.map(observe, (False, True))
     assert guarded.cookies.keys() == open_.cookies.keys()
     assert guarded.storage.keys() == open_.storage.keys()
     assert guarded.requests.keys() == open_.requests.keys()

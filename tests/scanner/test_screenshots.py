@@ -1,7 +1,10 @@
 """Screenshots of every published revision (#15 item 6): publishing through the console queues
 a job once the publish commits; the job draws the revision with the real snippet in Debian's
-Chromium (SQLite and PostgreSQL); the proof record page shows the PNGs to proof readers only.
-Without Chromium, publishing still works and the revision says its screenshots were skipped."""
+Chromium and keeps the PNGs (SQLite and PostgreSQL); the proof record page shows them to proof
+readers only. Without Chromium, publishing still works and the revision says its screenshots
+were skipped. The deployment's path (the CLI publishes, a real `accord worker` draws, gunicorn
+serves) runs on SQLite: the worker keeps what the job keeps, stored and read back on both
+backends by the first test (and a real worker on PostgreSQL runs in test_scan_jobs.py)."""
 
 import hashlib
 import json
@@ -126,6 +129,7 @@ def test_without_chromium_publishing_works_and_says_skipped(app, make_site, tmp_
     assert "banner-replay" in text and not IMAGE.search(text)  # today's re-drawing instead
 
 
+@pytest.mark.sqlite_only
 def test_a_worker_draws_a_revision_published_by_the_cli(live_server, tmp_path):
     """The deployment's path: `accord site import --publish`, a real `accord worker` on the
     embedded queue, a DPO reading the PNGs over HTTP from gunicorn."""

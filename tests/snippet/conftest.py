@@ -222,13 +222,101 @@ def wait_until(predicate, timeout=8.0, interval=0.05, page=None):
             time.sleep(interval)
 
 
-def wait_for_consents(live_server, site_key, count, timeout=8.0, page=None) -> list:
-    """The site's records once there are `count` of them (and still `count` a moment later)."""
-    wait_until(lambda: len(stored_consents(live_server, site_key)) >= count, timeout, page=page)
-    time.sleep(0.2)
+def queued(page) -> list:
+    """The decisions the page's origin still holds in its queue: each stays there until its
+    POST has had an answer (transport.js)."""
+    return json.loads(page.evaluate("() => localStorage.getItem('accord_queue')") or "[]")
+
+
+def wait_for_consents(live_server, site_key, count, page, timeout=8.0) -> list:
+    """The site's records once there are `count` of them and the page's queue is empty: every
+    decision it sent has had its answer, so no record of it is still on its way, and there
+    must be exactly `count` (a record too many fails here, whenever it was sent)."""
+    wait_until(
+        lambda: len(stored_consents(live_server, site_key)) >= count and not queued(page),
+        timeout,
+        page=page,
+    )
     records = stored_consents(live_server, site_key)
     assert len(records) == count, records
     return records
+
+
+# The snippet leaves some work for after the banner's first frame: the sweep of refused
+# cookies and storage keys and the send of decisions still queued run in a task queued from a
+# frame callback (index.js). This marker's task is queued after that one, from a callback of
+# the same frame or a later one: when it resolves, that work has run.
+AFTER_FIRST_FRAME = "() => new Promise(done => requestAnimationFrame(() => setTimeout(done)))"
+
+
+def after_first_frame(page) -> None:
+    """Return once the snippet of the page has done what it left for after the first frame."""
+    page.evaluate(AFTER_FIRST_FRAME)
+
+
+def wait_for_answers(page, decisions: list) -> None:
+    """Wait until the page holds the server's receipt of each decision (as Accord.* returned
+    them). The receipt is kept as the POST ends, in the same task as what the snippet does once
+    it is over: a reload after a withdrawal has been started by then, or never will be."""
+    page.wait_for_function(
+        """ids => { const got = JSON.parse(localStorage.getItem('accord_receipts') || '{}');
+                    return ids.every((id) => id in got); }""",
+        arg=[d["consent_id"] for d in decisions],
+    )
+
+
+def a_later_page_sends_nothing(shop, live_server, site_key, count=1) -> None:
+    """A later page sends what is still queued once past its first frame: with nothing
+    queued, the site still has `count` records (whatever it sent is waited for until
+    answered, then counted)."""
+    page = shop.open(site_key)
+    after_first_frame(page)
+    wait_for_consents(live_server, site_key, count, page=page)
+
+
+# Counts the page's fetches (window.fetches) and those that fail (window.failedFetches), from
+# now on: a fetch is counted as it is called, a failure before the caller learns of it (this
+# handler was attached first).
+COUNT_FETCHES = """() => {
+  const send = window.fetch;
+  window.fetches = window.failedFetches = 0;
+  window.fetch = (...args) => {
+    window.fetches++;
+    const sent = send(...args);
+    sent.catch(() => window.failedFetches++);
+    return sent;
+  };
+}"""
+
+
+def count_fetches(page) -> None:
+    page.evaluate(COUNT_FETCHES)
+
+
+def wait_for_failed_fetches(page, count: int) -> None:
+    """Wait until `count` fetches failed: a POST that did is no longer under way, and the
+    snippet has queued its retry."""
+    page.wait_for_function("count => window.failedFetches >= count", arg=count)
+
+
+# Counts the reloads of the shop's pages (in sessionStorage, which a reload keeps) as each
+# starts: the Navigation API's `navigate` event fires as location.reload() is called.
+RELOAD_COUNTER = """
+navigation.addEventListener('navigate', (e) => {
+  if (e.navigationType == 'reload') {
+    sessionStorage.reloads = Number(sessionStorage.reloads || 0) + 1;
+  }
+});
+"""
+
+
+def count_reloads(shop) -> None:
+    """From the next page the shop opens, count the reloads the page starts (`reloads`)."""
+    shop.page.add_init_script(RELOAD_COUNTER)
+
+
+def reloads(page) -> int:
+    return page.evaluate("() => Number(sessionStorage.reloads || 0)")
 
 
 def decision_cookie(shop) -> dict | None:

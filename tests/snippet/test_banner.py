@@ -93,7 +93,7 @@ def test_saving_custom_choices(shop, make_live_site, live_server):
     action(page, "save", PREFS).click()
     assert page.locator(PREFS).count() == 0
     page.wait_for_function("() => (window.ran || []).length == 2")
-    (record,) = wait_for_consents(live_server, key, 1)
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["action"] == "custom"
     assert record["choices"] == {"necessary": True, "analytics": True, "marketing": False}
 
@@ -259,7 +259,7 @@ def test_french_decision_records_the_language(shop, make_live_site, live_server)
     page.locator(PREFS).wait_for()  # its code is fetched on intent (the UI chunk)
     assert page.locator(PREFS).get_by_label("Mesure d'audience").is_visible()
     action(page, "accept_all", PREFS).click()
-    (record,) = wait_for_consents(live_server, key, 1)
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["language"] == "fr"
 
 
@@ -325,7 +325,11 @@ def test_staff_text_is_shown_as_text(shop, make_live_site):
     page.locator(f"{PREFS} summary").first.click()
     prefs_text = page.locator(PREFS).inner_text()
     assert XSS in prefs_text
-    page.wait_for_timeout(200)
+    # An <img src=x> made from a text, even one never shown, would have had its error by
+    # the time another <img src=x> made now has had its own.
+    page.evaluate(
+        "() => new Promise(done => Object.assign(new Image(), {onerror: done, src: 'x'}))"
+    )
     assert page.locator("[data-accord] img, [data-accord] b").count() == 0
     assert page.evaluate("() => window.pwned") is None
 

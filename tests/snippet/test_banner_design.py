@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.browser import WCAG_21_AA, run_axe, screenshot
-from tests.snippet.conftest import TRACKERS_HTML, wait_for_consents
+from tests.snippet.conftest import TRACKERS_HTML, after_first_frame, wait_for_consents
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,8 @@ def long_page_with_banner(shop, make_live_site, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_axe_finds_nothing_on_either_layer(shop, make_live_site, size):
     page = long_page_with_banner(shop, make_live_site, size)
-    page.wait_for_timeout(300)  # focus moves in with the banner's first frame
+    # Focus moves in with the banner's first frame.
+    page.wait_for_function("() => !!document.activeElement.closest('[data-accord=banner]')")
     assert run_axe(page, tags=WCAG_22_AA) == []
     shoot(page, f"banner-{size}")
     page.locator(f'{BANNER} [data-accord-action="customize"]').click()
@@ -116,12 +117,22 @@ def test_phone_banner_is_a_bottom_sheet_the_width_of_the_screen(shop, make_live_
     assert sheet["y"] + sheet["height"] == pytest.approx(PHONE["height"], abs=1)
 
 
+# The room below the page is made once the banner's size is known (a ResizeObserver).
+ROOM_MADE = "() => document.documentElement.style.paddingBottom != ''"
+
+
+def scroll_to_the_end(page):
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function(
+        "() => Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight"
+    )
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_end_of_the_page_can_be_read_above_the_banner(shop, make_live_site, size):
     page = long_page_with_banner(shop, make_live_site, size)
-    page.wait_for_timeout(200)
-    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_timeout(100)
+    page.wait_for_function(ROOM_MADE)
+    scroll_to_the_end(page)
     last = page.locator("#last").bounding_box()
     banner = page.locator(BANNER).bounding_box()
     assert last["y"] + last["height"] <= banner["y"]
@@ -165,17 +176,28 @@ def test_no_floating_button_unless_the_site_asks_for_it(shop, make_live_site):
     page = shop.open(key)
     page.evaluate("() => Accord.acceptAll()")
     page = shop.open(key)
-    page.wait_for_timeout(300)
+    assert page.evaluate("() => Accord.getConsent().action") == "accept_all"
+    after_first_frame(page)  # with the site's option, the button shows as the page loads
     assert page.get_by_role("button", name="Privacy settings").count() == 0
 
 
 # Layout shifts, summed as CLS counts them (shifts right after an input do not count).
+# `clsAfterFrames()` resolves in the second frame from now, once the first has been painted,
+# with every shift up to then: those its callback has not been handed yet taken from it.
 CLS = """
 window.cls = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if (!e.hadRecentInput) window.cls += e.value;
-}).observe({type: 'layout-shift', buffered: true});
+const addShifts = (entries) => {
+  for (const e of entries) if (!e.hadRecentInput) window.cls += e.value;
+};
+const shifts = new PerformanceObserver((list) => addShifts(list.getEntries()));
+shifts.observe({type: 'layout-shift', buffered: true});
+window.clsAfterFrames = () => new Promise((done) => requestAnimationFrame(() =>
+  requestAnimationFrame(() => { addShifts(shifts.takeRecords()); done(window.cls); })));
 """
+
+
+def cls_after_frames(page) -> float:
+    return page.evaluate("() => clsAfterFrames()")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -186,12 +208,12 @@ def test_showing_and_closing_the_banner_shifts_no_layout(shop, make_live_site, s
     shop.page.add_init_script(CLS)
     page = shop.open(key, LONG_PAGE.replace(TRACKERS_HTML, ""))
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(300)
-    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_timeout(100)
+    page.wait_for_function(ROOM_MADE)
+    assert cls_after_frames(page) == 0
+    scroll_to_the_end(page)
     page.evaluate("() => Accord.rejectAll()")  # by script: no recent input to excuse a shift
-    page.wait_for_timeout(300)
-    assert page.evaluate("() => window.cls") == 0
+    assert page.evaluate("() => document.documentElement.style.paddingBottom") == ""
+    assert cls_after_frames(page) == 0
 
 
 def test_a_blocked_iframes_placeholder_shifts_no_layout(shop, make_live_site):
@@ -200,5 +222,5 @@ def test_a_blocked_iframes_placeholder_shifts_no_layout(shop, make_live_site):
     shop.page.add_init_script(CLS)
     page = shop.open(key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(500)
-    assert page.evaluate("() => window.cls") == 0
+    after_first_frame(page)
+    assert cls_after_frames(page) == 0

@@ -4,7 +4,16 @@ withdrawal delete the declared cookies and storage keys."""
 
 import pytest
 
-from tests.snippet.conftest import SHOP, TRACKERS_HTML, wait_for_consents, wait_until
+from tests.snippet.conftest import (
+    SHOP,
+    TRACKERS_HTML,
+    after_first_frame,
+    count_reloads,
+    reloads,
+    wait_for_answers,
+    wait_for_consents,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +25,27 @@ def ran(page):
     return page.evaluate("() => window.ran || []")
 
 
+def add_sentinel(page, category: str, name: str):
+    """Add a blocked inline script of a granted `category` that notes `name` in window.ran:
+    scripts run one after another, so once it ran, every script queued before it had its
+    turn."""
+    page.evaluate(
+        """([category, name]) => {
+            const s = document.createElement('script');
+            s.type = 'text/plain';
+            s.dataset.category = category;
+            s.text = `(window.ran = window.ran || []).push(${JSON.stringify(name)})`;
+            document.body.append(s);
+        }""",
+        [category, name],
+    )
+
+
 def test_nothing_runs_or_loads_before_consent(shop, make_live_site):
     key = make_live_site()
     page = shop.open(key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(300)
+    after_first_frame(page)  # what the snippet left for after its first frame has run too
     assert shop.tracker_requests() == []
     assert ran(page) == []
     assert page.get_attribute("#pixel", "src") is None
@@ -53,6 +78,7 @@ def test_a_script_granted_then_withdrawn_before_its_turn_never_runs(shop, make_l
     key = make_live_site()
     held = []
     shop.page.route("https://ads.example/slow.js", lambda route: held.append(route))
+    count_reloads(shop)
     page = shop.open(
         key,
         '<script type="text/plain" data-category="marketing" src="https://ads.example/slow.js">'
@@ -60,21 +86,35 @@ def test_a_script_granted_then_withdrawn_before_its_turn_never_runs(shop, make_l
         '<script type="text/plain" data-category="analytics">'
         "(window.ran = window.ran || []).push('late-analytics')</script>",
     )
-    page.evaluate("() => Accord.acceptAll()")
+    decisions = [page.evaluate("() => Accord.acceptAll()")]
     wait_until(lambda: held, page=page)
-    page.evaluate("() => { window.kept = 1; Accord.update({analytics: false, marketing: true}); }")
+    decisions.append(
+        page.evaluate(
+            "() => { window.kept = 1; return Accord.update({analytics: false, marketing: true}); }"
+        )
+    )
+    add_sentinel(page, "marketing", "first-sentinel")  # queued after late-analytics's turn
     held[0].fulfill(
         status=200,
         content_type="text/javascript",
         body="(window.ran = window.ran || []).push('slow-marketing')",
     )
-    page.wait_for_function("() => (window.ran || []).includes('slow-marketing')")
-    page.wait_for_timeout(300)
-    assert page.evaluate("() => [window.ran, window.kept]") == [["slow-marketing"], 1]
+    page.wait_for_function("() => (window.ran || []).includes('first-sentinel')")
+    wait_for_answers(page, decisions)  # a reload would have started by now
+    assert page.evaluate("() => [window.ran, window.kept]") == [
+        ["slow-marketing", "first-sentinel"],
+        1,
+    ]
+    assert reloads(page) == 0
     page.evaluate("() => Accord.update({analytics: true, marketing: true})")
-    page.wait_for_function("() => window.ran.length == 2")
-    page.wait_for_timeout(200)
-    assert page.evaluate("() => window.ran") == ["slow-marketing", "late-analytics"]
+    add_sentinel(page, "analytics", "second-sentinel")
+    page.wait_for_function("() => window.ran.includes('second-sentinel')")
+    assert page.evaluate("() => window.ran") == [
+        "slow-marketing",
+        "first-sentinel",
+        "late-analytics",
+        "second-sentinel",
+    ]
 
 
 def test_elements_added_later_are_blocked_or_activated(shop, make_live_site):
@@ -98,10 +138,11 @@ def test_elements_added_later_are_blocked_or_activated(shop, make_live_site):
             document.body.append(img);
         }"""
     )
-    page.wait_for_function("() => (window.ran || []).includes('late-analytics')")
-    page.wait_for_timeout(200)
-    assert ran(page) == ["late-analytics"]
+    add_sentinel(page, "analytics", "sentinel")  # runs after every script added before it
+    page.wait_for_function("() => (window.ran || []).includes('sentinel')")
+    assert ran(page) == ["late-analytics", "sentinel"]
     assert shop.tracker_requests() == ["https://tracker.example/late-analytics.js"]
+    assert page.evaluate("() => document.querySelector('img[data-category]').src") == ""
 
 
 def test_blocked_iframe_shows_a_placeholder_that_consents_in_place(
@@ -118,7 +159,7 @@ def test_blocked_iframe_shows_a_placeholder_that_consents_in_place(
     page.wait_for_function("() => document.querySelector('iframe').src")
     assert page.locator("iframe").is_visible()
     assert page.locator('[data-accord="placeholder"]').count() == 0
-    records = wait_for_consents(live_server, key, 2)
+    records = wait_for_consents(live_server, key, 2, page=page)
     assert [r["action"] for r in records] == ["close", "custom"]
     assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": True}
 
@@ -165,12 +206,13 @@ def test_withdrawal_deletes_cookies_and_nothing_reactivates(shop, make_live_site
         page.locator(PREFS).get_by_role("button", name="Withdraw consent").click()
     assert "demo_analytics" not in shop.cookies()
     page.wait_for_function("() => window.Accord?.getConsent?.()?.action == 'withdraw'")
-    records = wait_for_consents(live_server, key, 2)
+    records = wait_for_consents(live_server, key, 2, page=page)
     assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": False}
 
     shop.requests.clear()
     shop.open(key, TRACKERS_HTML)
-    page.wait_for_timeout(300)
+    assert page.evaluate("() => Accord.getConsent().action") == "withdraw"  # it holds
+    after_first_frame(page)
     assert page.locator(BANNER).count() == 0
     assert ran(page) == []
     assert shop.tracker_requests() == []

@@ -12,7 +12,14 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.snippet.conftest import decision_cookie, new_uuid, wait_for_consents, wait_until
+from tests.snippet.conftest import (
+    count_fetches,
+    decision_cookie,
+    new_uuid,
+    wait_for_consents,
+    wait_for_failed_fetches,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -137,8 +144,10 @@ def test_a_beacon_carries_the_secret(shop, make_live_site, live_server):
         "() => { window.beacons = [];"
         " navigator.sendBeacon = (url, body) => (window.beacons.push(body), true); }"
     )
+    count_fetches(page)
     decision = page.evaluate("() => Accord.rejectAll()")
-    page.wait_for_timeout(200)
+    # Its POST failed: no longer under way, the queued decision is the beacon's to send.
+    wait_for_failed_fetches(page, 1)
     page.evaluate("() => dispatchEvent(new Event('pagehide'))")
     [beacon] = [json.loads(b) for b in page.evaluate("() => window.beacons")]
     assert beacon["consent_id"] == decision["consent_id"]
@@ -200,5 +209,5 @@ def test_the_cookie_alone_opens_nothing(shop, make_live_site, live_server):
         [f"{live_server.url}/api/v1/sites/{key}", decision["revision"]],
     )
     assert statuses == [403, 403, 403, "device_secret_mismatch"]
-    (record,) = wait_for_consents(live_server, key, 1)
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["device_id"] == decision["device_id"]

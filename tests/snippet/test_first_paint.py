@@ -18,7 +18,14 @@ import pytest
 from cmp_server.services import snippet
 from cmp_server.services.snippet import install_html
 from cmp_server.vocabulary import CONSENT_MODE_SIGNALS
-from tests.snippet.conftest import SHOP, TRACKERS_HTML, strict_csp
+from tests.snippet.conftest import (
+    SHOP,
+    TRACKERS_HTML,
+    after_first_frame,
+    strict_csp,
+    wait_for_answers,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -58,8 +65,16 @@ def snippet_requests(shop) -> list[str]:
     return seen
 
 
-def refuse_snippet(shop):
-    shop.page.route(re.compile(re.escape(shop.server.url) + r"/s/.*"), lambda r: r.abort())
+def refuse_snippet(shop) -> list[str]:
+    """Refuse every request to Accord's /s/; returns the URLs refused (noted from now on)."""
+    refused = []
+
+    def refuse(route):
+        refused.append(route.request.url)
+        route.abort()
+
+    shop.page.route(re.compile(re.escape(shop.server.url) + r"/s/.*"), refuse)
+    return refused
 
 
 def test_consent_mode_default_precedes_a_later_tag_without_the_snippet(shop, make_live_site):
@@ -86,10 +101,11 @@ def test_the_snippet_then_updates_consent_mode_to_the_regimes_state(shop, make_l
 
 def test_nothing_blocked_runs_when_the_snippet_never_arrives(shop, make_live_site):
     key = make_live_site()
-    refuse_snippet(shop)
+    refused = refuse_snippet(shop)
     page = open_recommended(shop, key, TRACKERS_HTML, wait=False)
-    page.wait_for_load_state("load")
-    page.wait_for_timeout(1000)
+    page.wait_for_load_state("load")  # after the snippet's request failed: it held the load
+    assert len(refused) == 1  # the snippet's, refused: nothing of Accord's ran
+    after_first_frame(page)
     assert shop.tracker_requests() == []
     assert page.evaluate("() => window.ran || []") == []
     assert page.get_attribute("#pixel", "src") is None
@@ -106,7 +122,8 @@ def test_nothing_blocked_runs_while_the_snippet_is_slow_then_runs_once_granted(
         re.compile(re.escape(shop.server.url) + r"/s/.*"), lambda route: held.append(route)
     )
     page = open_recommended(shop, key, TRACKERS_HTML, wait=False)
-    page.wait_for_timeout(800)
+    wait_until(lambda: held, page=page)  # the snippet's request: now only it could run them
+    after_first_frame(page)
     assert len(held) == 1 and shop.tracker_requests() == []
     assert page.evaluate("() => window.ran || []") == []
     assert page.locator("h1").is_visible()  # painted while Accord was still on its way
@@ -189,12 +206,14 @@ def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(sh
     assert requests == [full]
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
     page.wait_for_function("() => (window.ran || []).length == 3")
-    # The full snippet fetches the core one for the next page once the visitor decided.
-    page.wait_for_timeout(300)
+    # The full snippet fetches the core one for the next page once the visitor decided (as
+    # it decides: before its POST, whose answer is waited for).
+    wait_until(lambda: len(requests) >= 2, page=page)
+    wait_for_answers(page, [page.evaluate("() => Accord.getConsent()")])
     assert requests == [full, f"/s/{key}.core.js"]
     requests.clear()
     open_recommended(shop, key, "<p>No tracker here.</p>", path="/other")
-    page.wait_for_timeout(300)
+    after_first_frame(page)
     assert requests == [f"/s/{key}.core.js"]
     assert page.evaluate("() => Accord.getConsent().action") == "accept_all"
     assert page.locator(BANNER).count() == 0

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.fixtures.browser import run_axe
-from tests.snippet.conftest import wait_for_consents
+from tests.snippet.conftest import after_first_frame, wait_for_consents
 from tests.snippet.test_first_paint import open_recommended, snippet_requests
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,8 @@ def test_the_dialog_is_fetched_on_intent_not_before_and_opens_on_the_click(shop,
     requests = snippet_requests(shop)
     page = open_recommended(shop, key)
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(300)
+    after_first_frame(page)  # past all the snippet does as the page loads
+    assert page.evaluate("() => window.__accordUi") is None
     assert dialog_requests(requests, key) == []  # the first layer alone
     assert len(requests) == 1 and requests[0].startswith(f"/s/{key}.js?lang=")
     page.hover(CUSTOMIZE)  # the intent: the chunk and the texts, before any click
@@ -70,7 +71,8 @@ def test_pointing_at_a_settings_link_fetches_the_dialog(shop, make_live_site):
     requests = snippet_requests(shop)
     page = open_recommended(shop, key, '<a href="#x" data-accord-open>Privacy settings</a>')
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(200)
+    after_first_frame(page)
+    assert page.evaluate("() => window.__accordUi") is None
     assert dialog_requests(requests, key) == []
     page.hover("[data-accord-open]")
     page.wait_for_function("() => !!window.__accordUi")
@@ -127,8 +129,11 @@ def test_try_again_opens_the_dialog_once_it_can_be_had(shop, make_live_site):
     page.click(CUSTOMIZE)
     retry = page.locator(f"{BANNER} [role=alert]").get_by_role("button", name="Try again")
     retry.wait_for()
+    first = retry.element_handle()
     retry.click()  # still failing: one message, not two
-    page.wait_for_timeout(300)
+    # The failure's message is put in place of the first one (and its button): once that
+    # one has gone, the new one is there.
+    page.wait_for_function("el => !el.isConnected", arg=first)
     assert page.locator(f"{BANNER} [role=alert]").count() == 1
     page.unroute(UI_CHUNK)
     page.locator(f"{BANNER} [role=alert]").get_by_role("button", name="Try again").click()

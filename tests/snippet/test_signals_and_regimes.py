@@ -7,7 +7,8 @@ from tests.snippet.conftest import (
     SHOP,
     TRACKERS_HTML,
     Shop,
-    stored_consents,
+    a_later_page_sends_nothing,
+    after_first_frame,
     strict_csp,
     wait_for_consents,
 )
@@ -105,7 +106,7 @@ def test_gpc_is_honoured_announced_and_recorded_when_no_choice_is_made(
     assert not page.get_by_label("Advertising").is_checked()
     page.keyboard.press("Escape")
     # Escape while undecided refuses, recorded as what it was: `close`.
-    (record,) = wait_for_consents(live_server, key, 1)
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["action"] == "close"
     assert record["gpc"] is True
 
@@ -118,7 +119,7 @@ def test_gpc_without_a_choice_records_action_gpc_when_the_page_is_left(
     page = shop.open(key, TRACKERS_HTML)
     banner = page.locator(BANNER)
     assert "Global Privacy Control" in banner.inner_text()
-    page.wait_for_timeout(200)
+    after_first_frame(page)
     # opt_out, but GPC turns off the categories that honour it.
     assert shop.tracker_requests() == []
     assert page.evaluate("() => Accord.getConsent()") is None
@@ -130,9 +131,8 @@ def test_gpc_without_a_choice_records_action_gpc_when_the_page_is_left(
     shop.__post_init__()
     shop.open(key)
     page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
-    (record,) = wait_for_consents(live_server, key, 1)
-    page.wait_for_timeout(200)
-    assert len(stored_consents(live_server, key)) == 1
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
+    a_later_page_sends_nothing(shop, live_server, key)
     assert record["action"] == "gpc"
     assert record["gpc"] is True
     # (No regime check here: Playwright's extra headers, the test's stand-in for the CDN's
@@ -156,7 +156,8 @@ def test_opt_out_runs_trackers_until_do_not_sell(new_shop, make_live_site, live_
     assert page.evaluate("() => window.ran") is None  # nothing ran again after the reload
     shop.requests.clear()
     shop.open(key, TRACKERS_HTML)
-    page.wait_for_timeout(300)
+    assert page.evaluate("() => Accord.getConsent().action") == "reject_all"  # it holds
+    after_first_frame(page)
     assert shop.tracker_requests() == []
 
 
@@ -170,7 +171,7 @@ def test_notice_informs_only(new_shop, make_live_site, live_server):
     ok = banner.locator('[data-accord-action="accept_all"]')
     assert ok.inner_text() == "OK"
     ok.click()
-    (record,) = wait_for_consents(live_server, key, 1)
+    (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["regime"] == "notice"
 
 
@@ -181,7 +182,7 @@ def test_opt_in_where_the_rules_say_so_or_the_country_is_unknown(new_shop, make_
     shop = new_shop(extra_http_headers=headers)
     page = shop.open(key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(200)
+    after_first_frame(page)
     assert shop.tracker_requests() == []
     assert page.locator(f'{BANNER} [data-accord-action="reject_all"]').inner_text() == "Refuse all"
 
@@ -225,6 +226,9 @@ def test_a_tag_placed_before_accord_is_reported_in_the_console(shop, make_live_s
     ]
     warnings.clear()
     page = shop.open(key, head=GTAG)  # Accord first, the tag after it: all is well
-    page.wait_for_timeout(200)
+    # Console messages come in the order they were logged: one logged now comes after any
+    # the snippet logged as it ran.
+    with page.expect_console_message(lambda m: m.text == "test: after Accord"):
+        page.evaluate("() => console.warn('test: after Accord')")
     assert [w for w in warnings if w.startswith("Accord:")] == []
     assert [c[0] for c in consent_calls(page)][:1] == ["default"]

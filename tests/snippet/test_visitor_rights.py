@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from tests.snippet.conftest import (
     SHOP,
     TRACKERS_HTML,
+    after_first_frame,
+    count_fetches,
     decision_cookie,
     wait_for_consents,
     wait_until,
@@ -58,7 +60,7 @@ def test_download_holds_the_server_history_and_every_kept_receipt(
     page = shop.open(key)
     first = page.evaluate("() => Accord.acceptAll()")
     second = page.evaluate("() => Accord.update({marketing: false})")
-    wait_for_consents(live_server, key, 2)
+    wait_for_consents(live_server, key, 2, page=page)
     wait_until(lambda: len(receipts(page)) == 2, page=page)
     page.evaluate("() => Accord.show('preferences')")
     with page.expect_download() as info:
@@ -83,7 +85,7 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     with page.expect_navigation():  # marketing's code ran: taking it away reloads the page
         decision = page.evaluate("() => Accord.update({marketing: false})")
     page.wait_for_function("() => !!window.Accord")
-    wait_for_consents(live_server, key, 2)
+    wait_for_consents(live_server, key, 2, page=page)
     wait_until(lambda: len(receipts(page)) == 2, page=page)
     device = decision["device_id"]
     # A cookie the demo site declares for analytics (granted until the erasure).
@@ -115,14 +117,14 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     shop.requests.clear()
     page = shop.open(key, TRACKERS_HTML)
     page.locator(BANNER).wait_for()
-    page.wait_for_timeout(300)
+    after_first_frame(page)
     assert shop.tracker_requests() == []
     assert page.evaluate("() => window.ran") is None
 
     # The next decision starts a new device history.
     again = page.evaluate("() => Accord.rejectAll()")
     assert again["device_id"] != device
-    records = wait_for_consents(live_server, key, 3)  # the two erased ones keep their place
+    records = wait_for_consents(live_server, key, 3, page=page)  # the erased keep their place
     assert [r["device_id"] for r in records] == [None, None, again["device_id"]]
 
 
@@ -146,7 +148,7 @@ def test_an_erasure_that_fails_changes_nothing_and_says_so(
     key = make_live_site()
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
-    wait_for_consents(live_server, key, 1)
+    wait_for_consents(live_server, key, 1, page=page)
     cut_off(page, history_url(live_server, key, decision), failure, status=503, body="{}")
     page.evaluate("() => Accord.show('preferences')")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -163,11 +165,15 @@ def test_erase_my_data_asks_first_and_a_no_erases_nothing(shop, make_live_site, 
     key = make_live_site()
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
-    wait_for_consents(live_server, key, 1)
+    wait_for_consents(live_server, key, 1, page=page)
     page.evaluate("() => Accord.show('preferences')")
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    count_fetches(page)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.locator(PREFS).get_by_role("button", name="Erase my data").click()
-    page.wait_for_timeout(500)
+    # The click's handler asked, had its "no", and ended: it started no request (an erasure
+    # needs one), and nothing of it is left to come.
+    assert len(asked) == 1 and page.evaluate("() => window.fetches") == 0
     assert page.locator(PREFS).is_visible()
     assert page.evaluate("() => Accord.getConsent()") == decision
     assert device_rows(live_server, key, decision["device_id"]) == (1, 0)
