@@ -43,6 +43,12 @@ def assert_json_4xx(answer, status=400):
     assert answer.json()["error"]["message"]
 
 
+def put_raw_config(live_server, token, site_key, body: bytes | str):
+    """PUT a site's config as these exact bytes (what `json=` could not send)."""
+    headers = {"Content-Type": "application/json"}
+    return live_server.api("PUT", f"/sites/{site_key}/config", token, data=body, headers=headers)
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -56,26 +62,14 @@ def test_a_lone_surrogate_in_the_site_config_is_a_400(live_server, admin, change
     token, site_key = admin
     before = live_server.api("GET", f"/sites/{site_key}/config", token).json()
     body = raw_json({**before, **change})
-    answer = live_server.api(
-        "PUT",
-        f"/sites/{site_key}/config",
-        token,
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
+    answer = put_raw_config(live_server, token, site_key, body)
     assert_json_4xx(answer)
     assert live_server.api("GET", f"/sites/{site_key}/config", token).json() == before
 
 
 def test_deeply_nested_json_is_a_400(live_server, admin):
     token, site_key = admin
-    answer = live_server.api(
-        "PUT",
-        f"/sites/{site_key}/config",
-        token,
-        data=DEEP,
-        headers={"Content-Type": "application/json"},
-    )
+    answer = put_raw_config(live_server, token, site_key, DEEP)
     assert_json_4xx(answer)
 
 

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from tests.live.conftest import csrf_token
+from tests.scanner.fixture_site import site_config
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -25,22 +26,8 @@ INTERNAL = [
 
 
 def site_with_origins(server, tmp_path, origins) -> str:
-    config = {
-        "name": "Attack",
-        "origins": origins,
-        "languages": ["en"],
-        "default_language": "en",
-        "privacy_policy_url": "https://shop.example/privacy",
-        "regimes": {"default": "opt_in"},
-        "categories": [
-            {
-                "key": "necessary",
-                "required": True,
-                "labels": {"en": {"title": "Necessary", "description": "Needed."}},
-                "trackers": [],
-            }
-        ],
-    }
+    """The scanner fixture shop's declarations under other origins, imported and published."""
+    config = {**site_config(origins[0], "127.0.0.1"), "name": "Attack", "origins": origins}
     path = tmp_path / "site.json"
     path.write_text(json.dumps(config))
     out = server.accord("site", "import", str(path), "--publish", "--json").stdout

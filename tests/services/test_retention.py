@@ -127,6 +127,16 @@ def test_purge_removes_the_expired_prefix_and_the_rest_verifies(app, client, mak
     assert again.deleted == 0
 
 
+def site_with_expired_records(app, make_site):
+    """A site keeping records 30 days: 3 records sealed 400 days ago (expired), 1 yesterday."""
+    site = make_site()
+    site.retention_days = 30
+    db.session.commit()
+    seal_in_past(app, site, 3, days_ago=400)
+    seal_in_past(app, site, 1, days_ago=1)
+    return site
+
+
 def test_a_purged_log_without_its_purge_statement_fails(app, make_site):
     site = make_site()
     site.retention_days = 30
@@ -145,11 +155,7 @@ def test_a_purged_log_without_its_purge_statement_fails(app, make_site):
 def test_a_purge_statement_edited_in_the_database_fails(app, make_site):
     """Someone with database access claims a longer retention was in force: the signature
     no longer verifies."""
-    site = make_site()
-    site.retention_days = 30
-    db.session.commit()
-    seal_in_past(app, site, 3, days_ago=400)
-    seal_in_past(app, site, 1, days_ago=1)
+    site = site_with_expired_records(app, make_site)
     retention.purge(site.site_key)
     [text] = db.session.scalars(select(PurgeStatement.statement)).all()
     edited = json.loads(text)
@@ -191,11 +197,7 @@ def test_a_purge_stopped_before_its_deletion_is_finished_by_the_next(app, make_s
     """The statement and the purge entry are committed before the records go: stopped there,
     the log still verifies (nothing is missing), and the next purge deletes the covered
     records first instead of signing a second statement for them."""
-    site = make_site()
-    site.retention_days = 30
-    db.session.commit()
-    seal_in_past(app, site, 3, days_ago=400)
-    seal_in_past(app, site, 1, days_ago=1)
+    site = site_with_expired_records(app, make_site)
     real = retention.finish_deletion
 
     def stop_before_deleting(site_id, through, cutoff):
@@ -268,11 +270,7 @@ def test_two_purges_at_once_sign_one_statement(app, make_site, monkeypatch):
     """Which records go is read before the log is locked: a purge that another purge of the
     same site overtook meanwhile (cron and the console's button) stops instead of signing a
     second statement for the same records."""
-    site = make_site()
-    site.retention_days = 30
-    db.session.commit()
-    seal_in_past(app, site, 3, days_ago=400)
-    seal_in_past(app, site, 1, days_ago=1)
+    site = site_with_expired_records(app, make_site)
     real = retention.expired_span
     overtaken = []
 
