@@ -238,7 +238,10 @@ def measure(page, banner: str | None) -> dict:
 
 
 def visit_twice(browser, url: str, banner: str | None, accept: str | None) -> tuple:
-    """A first visit (fresh context), then, after accepting, a returning one (same context)."""
+    """A first visit (fresh context), then, after accepting, a returning one: the visitor
+    comes back later, in a new tab of the same browser (cache and cookies kept). The first
+    tab is closed before: navigating it again would charge the new page's paint with the
+    old page's unloading, which no visitor coming back another day waits for."""
     context = browser.new_context()
     context.add_init_script(PROBE.replace("SELECTOR", json.dumps(banner)))
     page = context.new_page()
@@ -246,17 +249,18 @@ def visit_twice(browser, url: str, banner: str | None, accept: str | None) -> tu
     page.goto(url, wait_until="commit")
     first = measure(page, banner)
     returning = None
-    if accept:
-        try:
+    try:
+        if accept:
             page.click(accept, timeout=5000)
             page.wait_for_timeout(300)  # the decision is written
+        if accept or not banner:
+            page.close()
+            page = context.new_page()
+            throttle(context, page)
             page.goto(url, wait_until="commit")
             returning = measure(page, None)
-        except Exception as exc:  # a reference whose button moved: no returning figure
-            print(f"  no returning visit for {url}: {exc}".splitlines()[0], file=sys.stderr)
-    elif not banner:
-        page.goto(url, wait_until="commit")
-        returning = measure(page, None)
+    except Exception as exc:  # a reference whose button moved: no returning figure
+        print(f"  no returning visit for {url}: {exc}".splitlines()[0], file=sys.stderr)
     context.close()
     return first, returning
 

@@ -130,7 +130,7 @@ def verify(site_key):
 
     site = _site(site_key)
     progress = Progress("verifying", _log_size(site))
-    result = verification.verify_site_log(site, progress=progress, split=None)  # may fork: CLI only
+    result = verification.verify_site_log(site, progress=progress)
     progress.show()
     last = checkpoints.site_checkpoints(site)[-1:]
     witnessed = witnesses.check_log(site) if result.ok else []

@@ -116,6 +116,7 @@ def stream_rows(
     canonical: bool = False,
     raw: bool = False,
     safe: frozenset = frozenset(),
+    engine=None,
 ) -> Iterator:
     """Rows of a site's log as sequences of `columns`, in position order, from `first` to
     `last` (inclusive) and matching `filters` (since, until, consent_id, device_id).
@@ -125,9 +126,10 @@ def stream_rows(
     out safe for spreadsheets (`csv_cells.safe_cell`, done in SQL); a `Cells` column is several
     fields joined into one text by the database. Uses the driver's cursor
     directly (a named, server-side cursor on PostgreSQL): SQLAlchemy's result layer would
-    cost more per row than the verification itself."""
+    cost more per row than the verification itself. `engine` is the app's unless given (a
+    process without the app: services/split_verify.py)."""
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
-    with db.engine.connect() as conn:
+    with (engine or db.engine).connect() as conn:
         dialect = conn.dialect.name
         mark = "%({})s" if dialect == "postgresql" else ":{}"
         where = [f"site_id = {mark.format('site_id')}"]
@@ -167,9 +169,13 @@ def stream_rows(
                 driver.rollback()  # end the read transaction the named cursor lived in
 
 
-def verify_rows(site_id: int, first: int | None = None, last: int | None = None) -> Iterator:
+def verify_rows(
+    site_id: int, first: int | None = None, last: int | None = None, engine=None
+) -> Iterator:
     """The rows the chain verifier reads (proof/layout.py VERIFY_COLUMNS)."""
-    return stream_rows(site_id, VERIFY_COLUMNS, first=first, last=last, canonical=True)
+    return stream_rows(
+        site_id, VERIFY_COLUMNS, first=first, last=last, canonical=True, engine=engine
+    )
 
 
 def export_dicts(site_key: str, rows) -> Iterator[dict]:

@@ -1,8 +1,8 @@
 """Verification against the live database: a site's whole log, one record, a receipt.
 
 The checks themselves are the offline verifier's (proof/chain.py); this feeds them rows from
-the database with the site's checkpoints, purge statements and keys. The server checks in one
-process; only the CLI may split a long log over two cores (services/split_verify.py forks).
+the database with the site's checkpoints, purge statements and keys. A long log is checked
+on two cores, the second half in another process (services/split_verify.py).
 """
 
 from sqlalchemy import select
@@ -65,12 +65,12 @@ def check_receipt(receipt: dict) -> dict:
     return {"valid": valid, "signature": signature, "record": record, "message": message}
 
 
-def verify_site_log(site, progress=None, split: bool | None = False):
+def verify_site_log(site, progress=None, split: bool | None = None):
     """Check a site's whole live log, streaming in position order (proof/chain.py): every
     record, every stored checkpoint's signature and hash, the head, the purge anchor, and that
-    every erasure was logged. Returns a ChainResult naming the first bad record. `split` (the
-    CLI only: it forks, see services/split_verify.py) checks in two halves on two cores:
-    True always, None when the log is long; the default, False, never forks."""
+    every erasure was logged. Returns a ChainResult naming the first bad record. `split`
+    checks in two halves on two cores (services/split_verify.py): True always, None (the
+    default) when the log is long, False never."""
     keys = public_keys()
     checkpoints = site_checkpoints(site)
     for cp in checkpoints:

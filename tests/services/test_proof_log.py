@@ -2,6 +2,8 @@
 the first record someone modified, deleted, inserted or reordered directly with SQL; signed
 checkpoints catch a rewritten head; key rotation keeps old receipts verifiable."""
 
+import sys
+
 import pytest
 from sqlalchemy import select, text, update
 
@@ -226,13 +228,41 @@ def test_a_log_head_update_is_a_lock_not_a_change(app, make_site):
     assert verify(site).ok
 
 
-def test_a_split_verification_finishes_alone_when_the_child_fails(client, make_site, monkeypatch):
-    """If the second core's process dies, the second half is checked here: same verdict."""
+def test_the_second_half_is_checked_by_another_process(client, make_site, monkeypatch):
+    """The split really splits: the other process answers for positions 5-8, a change there
+    included, and the result is one pass's (no silent fallback to checking here)."""
+    from cmp_server.services import split_verify
+
+    answers = []
+    answer = split_verify._answer
+    monkeypatch.setattr(
+        split_verify, "_answer", lambda child: answers.append(answer(child)) or answers[-1]
+    )
+    site = make_site()
+    post_consents(client, site, 8)
+    sql("UPDATE consent_records SET regime = 'opt_out' WHERE position = 7")
+    db.session.rollback()
+    result = verification.verify_site_log(site, split=True)
+    [run] = answers
+    assert run is not None and (run.start_position, run.result.records) == (5, 2)
+    assert not run.result.ok and run.result.problem.position == 7
+    assert not result.ok and result.problem.position == 7 and result.records == 6
+
+
+@pytest.mark.parametrize(
+    "child",
+    ["import sys; sys.exit(3)", "pass", "import sys; sys.stdout.write('not a pickle')"],
+    ids=["dies", "says-nothing", "says-garbage"],
+)
+def test_a_split_verification_finishes_alone_when_the_child_fails(
+    client, make_site, monkeypatch, child
+):
+    """If the second core's process fails, the second half is checked here: same verdict."""
     from cmp_server.services import split_verify
 
     site = make_site()
     post_consents(client, site, 8)
-    monkeypatch.setattr(split_verify, "_second_half", lambda connection, *args: connection.close())
+    monkeypatch.setattr(split_verify, "CHILD_COMMAND", (sys.executable, "-c", child))
     db.session.rollback()
     result = verification.verify_site_log(site, split=True)
     assert result.ok and result.records == 8
