@@ -8,8 +8,8 @@
 // - loads the snippet: /s/KEY.js?lang=... (engine, banner UI, config and the texts of the
 //   visitor's language) for a visitor with no decision, /s/KEY.core.js (no banner UI) for
 //   one who has decided; fetched at once (a preload), run once the page has painted its
-//   first content, so that its work never comes before that paint, or at the load event
-//   for a page that paints nothing (a hidden tab).
+//   first content, so that its work never comes before that paint (at once in a hidden tab,
+//   a second after the load event for a page that paints no content).
 // Blocked elements (type="text/plain", data-src) stay inert by themselves until it decides.
 // ES5, since it runs on every browser that opens the page; written for size (gzip -9, in
 // build.mjs's report). __ACCORD_SNIPPET__ is the snippet's URL without ".js", set by the
@@ -44,15 +44,15 @@
       a.show('preferences');
     }
   });
+  // `run` adds the snippet once, from a task of its own: after the first contentful paint;
+  // at once in a hidden tab; for a page that paints no content, a second after its load event
+  // (not at once: a load can come just before the first paint is shown, and a snippet in the
+  // cache would then run ahead of it). Every browser the snippet runs in has paint timing.
   run = function () { run && add(); run = 0; };
   add(1);
-  w.addEventListener('load', function () { run && run(); });
-  try {
-    new PerformanceObserver(function (list) {
-      list.getEntriesByName('first-contentful-paint')[0] && setTimeout(function () { run && run(); });
-    }).observe({ type: 'paint', buffered: true });
-  } catch (e) {
-    run(); // no paint timing: as soon as fetched, like a plain async script
-  }
   d.hidden && run();
+  w.addEventListener('load', function () { setTimeout(function () { run && run(); }, 1e3); });
+  new PerformanceObserver(function (list) {
+    list.getEntriesByName('first-contentful-paint')[0] && run && setTimeout(run);
+  }).observe({ type: 'paint', buffered: 1 }); // 1: true, in fewer bytes
 })(window, document);

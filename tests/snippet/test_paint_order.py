@@ -132,3 +132,21 @@ def test_the_snippet_runs_after_the_first_contentful_paint_first_and_returning(
     assert page.evaluate("() => Accord.getConsent().action") == "accept_all"
     assert f"{live_server.url}/s/{key}.core.js" in cached, cached
     assert engine > fcp, f"returning: the snippet ran at {engine:.0f} ms, before FCP {fcp:.0f}"
+
+
+def test_a_page_that_paints_no_content_still_gets_the_snippet_after_its_load(
+    page, page_server, live_server, make_live_site
+):
+    key = make_live_site(origins=[page_server.url])
+    page_server.html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Blank</title>'
+        f"{install_html(live_server.url, key)}</head><body></body></html>"
+    ).encode()
+    page.add_init_script(WATCH_ACCORD)
+    page.goto(page_server.url + "/", wait_until="load")
+    loaded = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+    assert page.evaluate("() => performance.getEntriesByName('first-contentful-paint').length") == 0
+    page.wait_for_function("() => window.__engineAt != null", timeout=10000)
+    engine = page.evaluate("() => window.__engineAt")
+    assert engine >= loaded + 1000, (loaded, engine)  # the stub's grace after the load event
+    page.locator(BANNER).wait_for()
