@@ -7,6 +7,7 @@ routing too, and every request to them is recorded in `shop.requests`.
 """
 
 import json
+import re
 import secrets
 import time
 import uuid
@@ -14,10 +15,15 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
+
+from tests.fixtures.browser import screenshot
 
 SHOP = "https://www.shop.example"
 TRACKER_HOSTS = ("https://tracker.example", "https://ads.example", "https://video.example")
+# Requests the shop's pages answer: the shop's own and the trackers'.
+ROUTED = re.compile("^(?:" + "|".join(re.escape(h + "/") for h in (SHOP, *TRACKER_HOSTS)) + ")")
 
 # A tracker script: reports that it ran (and in which order) and sets its cookie.
 TRACKER_JS = """
@@ -117,9 +123,13 @@ class Shop:
         # The shop is a public https origin; the Accord server is on loopback, which
         # Chromium's Local Network Access asks permission for.
         self.page.context.grant_permissions(["local-network-access"])
-        self.page.route(SHOP + "/**", self._serve_page)
-        for host in TRACKER_HOSTS:
-            self.page.route(host + "/**", self._serve_tracker)
+        self.page.route(ROUTED, self._serve)  # one route for all: each costs a round trip
+
+    def _serve(self, route):
+        if route.request.url.startswith(SHOP + "/"):
+            self._serve_page(route)
+        else:
+            self._serve_tracker(route)
 
     def _serve_page(self, route):
         path = route.request.url.removeprefix(SHOP).split("?")[0] or "/"
@@ -163,7 +173,7 @@ class Shop:
         self.pages[path] = self.html(site_key, body, head, lang, nonce)
         self.page.goto(SHOP + path)
         if wait:
-            self.page.wait_for_function("() => !!window.Accord")
+            wait_for(self.page, "() => !!window.Accord")
         return self.page
 
     def tracker_requests(self):
@@ -173,9 +183,117 @@ class Shop:
         return {c["name"]: c["value"] for c in self.page.context.cookies(SHOP)}
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "own_context: `shop` in a browser context of its own, not a warm one (for a test that "
+        "changes its context beyond what WarmContexts resets, such as Playwright's clock)",
+    )
+
+
+def new_context(browser, init_script=None, **options):
+    context = browser.new_context(**options)
+    context.set_default_timeout(5000)
+    if init_script:
+        context.add_init_script(init_script)
+    return context
+
+
+# A page's timers are the browser's own unless Playwright's clock was installed in its context.
+NATIVE_TIMERS = "() => Function.prototype.toString.call(setTimeout).includes('[native code]')"
+
+
+class WarmContexts:
+    """Browser contexts kept for the whole run, one per set of context options, each lent to
+    one test at a time with a new page in it.
+
+    A new context costs a renderer process and a cold first load; a new page in a warm
+    context, less. Whatever a test leaves in the context is taken away before the next test
+    gets it: cookies, the storage of the origins the tests use, the HTTP cache, context
+    routes, offline. What the test did to its page (routes, init scripts, listeners,
+    viewport, CDP emulation, sessionStorage, history) goes with the page. Playwright's clock
+    belongs to the context: a context whose clock a test installed is closed, and the test
+    fails to say it wants @pytest.mark.own_context.
+
+    Each context keeps a blank page of its own with a CDP session, through which its storage
+    and cache are cleared (one session for the context's life, not one per test).
+    """
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts = {}  # options -> (context, its blank page's CDP session)
+
+    def page(self, origins, init_script=None, **options):
+        """A new page in the warm context for these options, with nothing left by earlier
+        tests; `origins` are those whose storage is cleared."""
+        key = json.dumps([init_script, options], sort_keys=True)
+        if key not in self.contexts:
+            context = new_context(self.browser, init_script, **options)
+            self.contexts[key] = context, context.new_cdp_session(context.new_page())
+            return context.new_page()
+        context, cdp = self.contexts[key]
+        context.clear_cookies()
+        context.unroute_all()
+        context.set_offline(False)
+        for origin in origins:
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        cdp.send("Network.clearBrowserCache")
+        return context.new_page()
+
+    def give_back(self, page):
+        """Close the test's pages. Their context stays warm unless the test installed the clock
+        there, or left a page that cannot tell (closed, crashed, navigating away)."""
+        context = page.context
+        try:
+            native = page.evaluate(NATIVE_TIMERS)
+        except Exception:
+            native = None
+        if native:
+            for each in context.pages[1:]:  # the test's page, and any it opened
+                each.close()
+            return
+        self.contexts = {k: v for k, v in self.contexts.items() if v[0] is not context}
+        context.close()
+        if native is False:
+            pytest.fail("this test installed Playwright's clock: mark it own_context")
+
+    def close(self):
+        for context, _ in self.contexts.values():
+            context.close()
+        self.contexts.clear()
+
+
+@pytest.fixture(scope="session")
+def warm_contexts(chromium_browser):
+    contexts = WarmContexts(chromium_browser)
+    yield contexts
+    contexts.close()
+
+
+def shop_origins(server) -> list:
+    return [SHOP, *TRACKER_HOSTS, server.url]
+
+
 @pytest.fixture
-def shop(page, live_server):
-    return Shop(page, live_server)
+def shop(request, browser_name, chromium_browser, warm_contexts, live_server):
+    """The shop in a new page of a warm browser context (or, marked own_context, a new one).
+    `browser_name` (pytest-playwright's) keeps the `[chromium]` of the tests' ids."""
+    marker = request.node.get_closest_marker("browser_context")
+    options = dict(marker.kwargs) if marker else {}
+    own = request.node.get_closest_marker("own_context") is not None
+    if own:
+        context = new_context(chromium_browser, **options)
+        page = context.new_page()
+    else:
+        page = warm_contexts.page(shop_origins(live_server), **options)
+    yield Shop(page, live_server)
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed and not page.is_closed():
+        screenshot(page, request.node.name + "-failed")
+    if own:
+        context.close()
+    else:
+        warm_contexts.give_back(page)
 
 
 def new_nonce() -> str:
@@ -203,6 +321,13 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def wait_for(page, expression, arg=None):
+    """page.wait_for_function, but checked at once and then every 20 ms: its default polling,
+    one check per animation frame, takes two or more frames (40 to 100 ms here) even for what
+    already holds."""
+    page.wait_for_function(expression, arg=arg, polling=20)
+
+
 def wait_until(predicate, timeout=8.0, interval=0.05, page=None):
     """Poll `predicate()` until it returns something truthy; return that, or fail.
 
@@ -228,12 +353,23 @@ def queued(page) -> list:
     return json.loads(page.evaluate("() => localStorage.getItem('accord_queue')") or "[]")
 
 
+def settled(page) -> list | None:
+    """queued(page), or None while the page is between two documents (a reload after a
+    withdrawal): what the next document holds is read at the next poll."""
+    try:
+        return queued(page)
+    except PlaywrightError as error:
+        if "Execution context was destroyed" in str(error):
+            return None
+        raise
+
+
 def wait_for_consents(live_server, site_key, count, page, timeout=8.0) -> list:
     """The site's records once there are `count` of them and the page's queue is empty: every
     decision it sent has had its answer, so no record of it is still on its way, and there
     must be exactly `count` (a record too many fails here, whenever it was sent)."""
     wait_until(
-        lambda: len(stored_consents(live_server, site_key)) >= count and not queued(page),
+        lambda: len(stored_consents(live_server, site_key)) >= count and settled(page) == [],
         timeout,
         page=page,
     )

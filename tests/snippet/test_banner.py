@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.fixtures.browser import run_axe, screenshot
-from tests.snippet.conftest import TRACKERS_HTML, wait_for_consents
+from tests.snippet.conftest import TRACKERS_HTML, wait_for, wait_for_consents
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +92,7 @@ def test_saving_custom_choices(shop, make_live_site, live_server):
     page.locator(PREFS).get_by_label("Audience measurement").check()
     action(page, "save", PREFS).click()
     assert page.locator(PREFS).count() == 0
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["action"] == "custom"
     assert record["choices"] == {"necessary": True, "analytics": True, "marketing": False}
@@ -233,13 +233,13 @@ def test_the_sites_look_places_and_colours_the_banner(shop, make_live_site, posi
     ],
 )
 def test_language_from_html_lang_then_browser_then_default(
-    chromium_browser, live_server, make_live_site, html_lang, locale, title
+    warm_contexts, live_server, make_live_site, html_lang, locale, title
 ):
-    from tests.snippet.conftest import Shop
+    from tests.snippet.conftest import Shop, shop_origins
 
-    context = chromium_browser.new_context(locale=locale)
+    page = warm_contexts.page(shop_origins(live_server), locale=locale)
     try:
-        shop = Shop(context.new_page(), live_server)
+        shop = Shop(page, live_server)
         key = make_live_site()
         page = shop.open(key, lang=html_lang)
         banner = page.locator(BANNER)
@@ -249,7 +249,7 @@ def test_language_from_html_lang_then_browser_then_default(
             assert action(page, "reject_all").inner_text() == "Tout refuser"
             assert banner.get_attribute("lang") == "fr"
     finally:
-        context.close()
+        warm_contexts.give_back(page)
 
 
 def test_french_decision_records_the_language(shop, make_live_site, live_server):
@@ -269,7 +269,7 @@ def test_keyboard_focus_moves_into_banner_and_is_trapped_in_preferences(shop, ma
     page.locator(BANNER).wait_for()
     inside = "sel => !!document.activeElement.closest(sel)"
     # On page load, focus moves in with the frame that paints the banner.
-    page.wait_for_function(inside, arg=BANNER)
+    wait_for(page, inside, arg=BANNER)
     # Keyboard only: Tab to "Customize" and press Enter.
     for _ in range(10):
         page.keyboard.press("Tab")
@@ -338,7 +338,7 @@ def test_download_my_history(shop, make_live_site):
     key = make_live_site()
     page = shop.open(key)
     decision = page.evaluate("() => Accord.acceptAll()")
-    page.wait_for_function("() => !!localStorage.getItem('accord_receipts')")
+    wait_for(page, "() => !!localStorage.getItem('accord_receipts')")
     page.evaluate("() => Accord.show('preferences')")
     with page.expect_download() as info:
         page.locator(PREFS).get_by_role("button", name="Download my consent history").click()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.browser import WCAG_21_AA, run_axe, screenshot
-from tests.snippet.conftest import TRACKERS_HTML, after_first_frame, wait_for_consents
+from tests.snippet.conftest import TRACKERS_HTML, after_first_frame, wait_for, wait_for_consents
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def long_page_with_banner(shop, make_live_site, size):
 def test_axe_finds_nothing_on_either_layer(shop, make_live_site, size):
     page = long_page_with_banner(shop, make_live_site, size)
     # Focus moves in with the banner's first frame.
-    page.wait_for_function("() => !!document.activeElement.closest('[data-accord=banner]')")
+    wait_for(page, "() => !!document.activeElement.closest('[data-accord=banner]')")
     assert run_axe(page, tags=WCAG_22_AA) == []
     shoot(page, f"banner-{size}")
     page.locator(f'{BANNER} [data-accord-action="customize"]').click()
@@ -123,15 +123,15 @@ ROOM_MADE = "() => document.documentElement.style.paddingBottom != ''"
 
 def scroll_to_the_end(page):
     page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function(
-        "() => Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight"
+    wait_for(
+        page, "() => Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight"
     )
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_end_of_the_page_can_be_read_above_the_banner(shop, make_live_site, size):
     page = long_page_with_banner(shop, make_live_site, size)
-    page.wait_for_function(ROOM_MADE)
+    wait_for(page, ROOM_MADE)
     scroll_to_the_end(page)
     last = page.locator("#last").bounding_box()
     banner = page.locator(BANNER).bounding_box()
@@ -208,7 +208,7 @@ def test_showing_and_closing_the_banner_shifts_no_layout(shop, make_live_site, s
     shop.page.add_init_script(CLS)
     page = shop.open(key, LONG_PAGE.replace(TRACKERS_HTML, ""))
     page.locator(BANNER).wait_for()
-    page.wait_for_function(ROOM_MADE)
+    wait_for(page, ROOM_MADE)
     assert cls_after_frames(page) == 0
     scroll_to_the_end(page)
     page.evaluate("() => Accord.rejectAll()")  # by script: no recent input to excuse a shift

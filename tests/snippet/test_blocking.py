@@ -10,6 +10,7 @@ from tests.snippet.conftest import (
     after_first_frame,
     count_reloads,
     reloads,
+    wait_for,
     wait_for_answers,
     wait_for_consents,
     wait_until,
@@ -57,14 +58,14 @@ def test_granted_scripts_run_without_reload_in_document_order(shop, make_live_si
     key = make_live_site()
     page = shop.open(key, TRACKERS_HTML)
     page.evaluate("() => Accord.update({analytics: true})")
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     # The external script came first in the page, so it ran first although it had to load.
     assert ran(page) == ["analytics", "inline-analytics"]
     assert not any("ads.example" in url for url in shop.tracker_requests())
     assert page.get_attribute("#pixel", "src") is None
 
     page.evaluate("() => Accord.update({marketing: true})")
-    page.wait_for_function("() => (window.ran || []).includes('marketing')")
+    wait_for(page, "() => (window.ran || []).includes('marketing')")
     assert page.get_attribute("#pixel", "src") == "https://ads.example/pixel.gif"
     assert page.get_attribute("iframe", "src") == "https://video.example/embed/1"
     # Each script ran once: activating a second category does not re-run the first.
@@ -99,7 +100,7 @@ def test_a_script_granted_then_withdrawn_before_its_turn_never_runs(shop, make_l
         content_type="text/javascript",
         body="(window.ran = window.ran || []).push('slow-marketing')",
     )
-    page.wait_for_function("() => (window.ran || []).includes('first-sentinel')")
+    wait_for(page, "() => (window.ran || []).includes('first-sentinel')")
     wait_for_answers(page, decisions)  # a reload would have started by now
     assert page.evaluate("() => [window.ran, window.kept]") == [
         ["slow-marketing", "first-sentinel"],
@@ -108,7 +109,7 @@ def test_a_script_granted_then_withdrawn_before_its_turn_never_runs(shop, make_l
     assert reloads(page) == 0
     page.evaluate("() => Accord.update({analytics: true, marketing: true})")
     add_sentinel(page, "analytics", "second-sentinel")
-    page.wait_for_function("() => window.ran.includes('second-sentinel')")
+    wait_for(page, "() => window.ran.includes('second-sentinel')")
     assert page.evaluate("() => window.ran") == [
         "slow-marketing",
         "first-sentinel",
@@ -139,7 +140,7 @@ def test_elements_added_later_are_blocked_or_activated(shop, make_live_site):
         }"""
     )
     add_sentinel(page, "analytics", "sentinel")  # runs after every script added before it
-    page.wait_for_function("() => (window.ran || []).includes('sentinel')")
+    wait_for(page, "() => (window.ran || []).includes('sentinel')")
     assert ran(page) == ["late-analytics", "sentinel"]
     assert shop.tracker_requests() == ["https://tracker.example/late-analytics.js"]
     assert page.evaluate("() => document.querySelector('img[data-category]').src") == ""
@@ -156,7 +157,7 @@ def test_blocked_iframe_shows_a_placeholder_that_consents_in_place(
     assert "Advertising" in placeholder.inner_text()
     assert page.locator("iframe").is_hidden()
     placeholder.get_by_role("button", name="Allow and show").click()
-    page.wait_for_function("() => document.querySelector('iframe').src")
+    wait_for(page, "() => document.querySelector('iframe').src")
     assert page.locator("iframe").is_visible()
     assert page.locator('[data-accord="placeholder"]').count() == 0
     records = wait_for_consents(live_server, key, 2, page=page)
@@ -199,13 +200,13 @@ def test_withdrawal_deletes_cookies_and_nothing_reactivates(shop, make_live_site
     key = make_live_site()
     page = shop.open(key, TRACKERS_HTML)
     page.click('[data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     seed_tracker_cookies(shop)
     page.click("[data-accord-open]")
     with page.expect_navigation():  # granted code ran: the page reloads (reload_on_withdraw)
         page.locator(PREFS).get_by_role("button", name="Withdraw consent").click()
     assert "demo_analytics" not in shop.cookies()
-    page.wait_for_function("() => window.Accord?.getConsent?.()?.action == 'withdraw'")
+    wait_for(page, "() => window.Accord?.getConsent?.()?.action == 'withdraw'")
     records = wait_for_consents(live_server, key, 2, page=page)
     assert records[1]["choices"] == {"necessary": True, "analytics": False, "marketing": False}
 

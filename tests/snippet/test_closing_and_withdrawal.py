@@ -17,6 +17,7 @@ from tests.snippet.conftest import (
     decision_cookie,
     reloads,
     republish,
+    wait_for,
     wait_for_answers,
     wait_for_consents,
 )
@@ -165,11 +166,11 @@ def test_withdrawing_a_category_whose_code_ran_reloads_the_page(shop, make_live_
     key = make_live_site()
     page = shop.open(key, WATCH + TRACKERS_HTML)
     page.evaluate("() => Accord.update({analytics: true})")
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     assert loads(page) == 1
     with page.expect_navigation():
         page.evaluate("() => Accord.update({analytics: false})")
-    page.wait_for_function("() => !!window.Accord")
+    wait_for(page, "() => !!window.Accord")
     assert loads(page) == 2 and reloads(page) == 1
     events = json.loads(page.evaluate("() => sessionStorage.events"))
     assert events == [[1, "custom", True], [1, "custom", False]]  # both before the reload
@@ -183,10 +184,10 @@ def test_no_reload_when_the_category_taken_away_never_ran(shop, make_live_site):
     key = make_live_site()
     page = shop.open(key, WATCH + TRACKERS_HTML)
     decisions = [page.evaluate("() => Accord.update({analytics: true})")]
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     decisions.append(page.evaluate("() => Accord.update({marketing: false})"))  # never ran
     decisions.append(page.evaluate("() => Accord.update({analytics: true, marketing: true})"))
-    page.wait_for_function("() => (window.ran || []).includes('marketing')")
+    wait_for(page, "() => (window.ran || []).includes('marketing')")
     # A reload waits for the decision's POST: each has had its answer, and none started one.
     wait_for_answers(page, decisions)
     assert reloads(page) == 0 and loads(page) == 1
@@ -196,7 +197,7 @@ def test_reload_on_withdraw_false_keeps_the_page(shop, make_live_site):
     key = make_live_site(reload_on_withdraw=False)
     page = shop.open(key, WATCH + TRACKERS_HTML)
     decisions = [page.evaluate("() => Accord.acceptAll()")]
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     decisions.append(page.evaluate("() => Accord.rejectAll()"))
     wait_for_answers(page, decisions)  # as above: no reload started once they were answered
     assert reloads(page) == 0 and loads(page) == 1

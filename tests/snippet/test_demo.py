@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.fixtures.browser import run_axe, screenshot
+from tests.snippet.conftest import wait_for
 from tests.snippet.test_banner_design import shoot
 
 pytestmark = pytest.mark.browser
@@ -44,16 +45,17 @@ def test_demo_page_blocks_then_runs_each_tracker_kind(page, live_server, demo_si
     csp = response.headers["content-security-policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     page.locator('[data-accord="banner"]').wait_for()
-    page.wait_for_function("() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
+    wait_for(page, "() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
     assert {kind: status(page, kind) for kind in KINDS} == dict.fromkeys(KINDS, "false")
     assert page.locator('[data-accord="placeholder"]').is_visible()
     assert run_axe(page) == []
     screenshot(page, "demo-before-consent")
 
     page.click('[data-accord-action="accept_all"]')
-    page.wait_for_function(
+    wait_for(
+        page,
         "() => [...document.querySelectorAll('[data-demo-status]')]"
-        ".every(el => !el.dataset.ran || el.dataset.ran == 'true')"
+        ".every(el => !el.dataset.ran || el.dataset.ran == 'true')",
     )
     assert {kind: status(page, kind) for kind in KINDS} == dict.fromkeys(KINDS, "true")
     assert "analytics_storage: granted" in page.inner_text('[data-demo-status="consent-mode"]')
@@ -63,7 +65,7 @@ def test_demo_page_blocks_then_runs_each_tracker_kind(page, live_server, demo_si
     # The trackers' code ran in this page: withdrawing reloads it (reload_on_withdraw).
     with page.expect_navigation():
         page.get_by_role("button", name="Withdraw consent").click()
-    page.wait_for_function("() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
+    wait_for(page, "() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
     assert {kind: status(page, kind) for kind in KINDS} == dict.fromkeys(KINDS, "false")
     assert "demo_analytics" not in {c["name"] for c in page.context.cookies()}
     assert page.evaluate("() => violations") == []
@@ -83,7 +85,7 @@ def test_demo_page_fits_a_phone(page, live_server, demo_site):
     page.goto(live_server.url + "/demo")
     page.locator('[data-accord="banner"]').wait_for()
     page.locator('[data-accord-action="accept_all"]').click()
-    page.wait_for_function("() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
+    wait_for(page, "() => document.querySelector('[data-demo-status=cookie]').dataset.ran")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     overflowing = page.evaluate(
         "() => [...document.querySelectorAll('main td, main th')]"

@@ -15,11 +15,13 @@ from tests.snippet.conftest import (
     a_later_page_sends_nothing,
     decision_cookie,
     stored_consents,
+    wait_for,
     wait_for_consents,
     wait_until,
 )
 
-pytestmark = pytest.mark.browser
+# Each test installs Playwright's clock, which is its context's.
+pytestmark = [pytest.mark.browser, pytest.mark.own_context]
 
 BANNER = '[data-accord="banner"]'
 # 429: a visitor behind a busy network hits the consent rate limit; the decision must wait
@@ -69,7 +71,7 @@ def decide_during(shop, live_server, key, kind):
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
     # The choice applies at once.
     assert page.locator(BANNER).count() == 0
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     cookie = decision_cookie(shop)
     assert cookie["action"] == "accept_all"
     # Every POST of the decision meets the fault (the route takes them all): none is stored.
@@ -102,7 +104,7 @@ def test_the_choice_applies_at_once_and_arrives_once_the_server_is_back(
     fault.release()
     # The retry (backoff 2 s, then 4 s) sends it from the same page.
     assert_recorded_once(live_server, key, cookie, page=page)
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     a_later_page_sends_nothing(shop, live_server, key)
 
 
@@ -116,7 +118,7 @@ def test_a_reload_replays_the_queued_decision_once(shop, make_live_site, live_se
     shop.open(key, TRACKERS_HTML)
     assert page.locator(BANNER).count() == 0  # the cookie holds the decision
     assert_recorded_once(live_server, key, cookie, page=page)
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     a_later_page_sends_nothing(shop, live_server, key)
 
 
@@ -135,6 +137,6 @@ def test_leaving_the_page_hands_the_queued_decision_on_once(
     page.goto("about:blank")  # pagehide: sendBeacon
     shop.__post_init__()
     shop.open(key)
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     assert_recorded_once(live_server, key, cookie, page, retries=False)
     a_later_page_sends_nothing(shop, live_server, key)

@@ -23,6 +23,7 @@ from tests.snippet.conftest import (
     TRACKERS_HTML,
     after_first_frame,
     strict_csp,
+    wait_for,
     wait_for_answers,
     wait_until,
 )
@@ -48,7 +49,7 @@ def open_recommended(shop, site_key, body="", head="", nonce=None, path="/", wai
     # A script that has not arrived holds the load event, not the page's painting.
     shop.page.goto(SHOP + path, wait_until="load" if wait else "domcontentloaded")
     if wait:
-        shop.page.wait_for_function("() => !!window.Accord && !window.Accord.q")
+        wait_for(shop.page, "() => !!window.Accord && !window.Accord.q")
     return shop.page
 
 
@@ -81,7 +82,7 @@ def test_consent_mode_default_precedes_a_later_tag_without_the_snippet(shop, mak
     key = make_live_site()
     refuse_snippet(shop)
     page = open_recommended(shop, key, head=TAG, wait=False)
-    page.wait_for_function("() => !!window.atTag")
+    wait_for(page, "() => !!window.atTag")
     assert page.evaluate("() => atTag") == [
         ["consent", "default", {**ALL_DENIED, "wait_for_update": 500}]
     ]
@@ -131,7 +132,7 @@ def test_nothing_blocked_runs_while_the_snippet_is_slow_then_runs_once_granted(
     page.locator(BANNER).wait_for()
     assert shop.tracker_requests() == []
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
 
 
 @pytest.mark.parametrize("visit", ["first", "returning"])
@@ -151,7 +152,7 @@ def test_a_settings_link_clicked_before_the_snippet_arrives_opens_the_preference
     )
     link = '<a href="#elsewhere" data-accord-open>Privacy settings</a>'
     page = open_recommended(shop, key, link, path=f"/{visit}", wait=False)
-    page.wait_for_function("() => !!document.querySelector('[data-accord-open]')")
+    wait_for(page, "() => !!document.querySelector('[data-accord-open]')")
     page.click("[data-accord-open]")
     assert page.locator(PREFS).count() == 0 and len(held) == 1
     assert page.evaluate("() => location.hash") == ""  # the link's default is prevented
@@ -174,9 +175,9 @@ def test_early_calls_are_queued_and_applied_in_order(shop, make_live_site):
         "window.earlyConsent = Accord.getConsent();</script>"
     )
     page = open_recommended(shop, key, TRACKERS_HTML, head=early)
-    page.wait_for_function("() => got.length == 1")
+    wait_for(page, "() => got.length == 1")
     assert page.evaluate("() => [got, earlyConsent]") == [["custom"], None]
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     assert page.evaluate("() => ran") == ["analytics", "inline-analytics"]
     assert page.evaluate("() => Accord.getConsent().choices") == {
         "necessary": True,
@@ -205,7 +206,7 @@ def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(sh
     full = f"/s/{key}.js?lang={languages}"
     assert requests == [full]
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     # The full snippet fetches the core one for the next page once the visitor decided (as
     # it decides: before its POST, whose answer is waited for).
     wait_until(lambda: len(requests) >= 2, page=page)
@@ -258,7 +259,7 @@ def test_a_returning_visitors_refused_iframe_gets_its_placeholder(shop, make_liv
     placeholder = page.locator('[data-accord="placeholder"]')
     placeholder.wait_for()
     placeholder.locator("button").click()
-    page.wait_for_function("() => document.querySelector('iframe').src.includes('video.example')")
+    wait_for(page, "() => document.querySelector('iframe').src.includes('video.example')")
 
 
 def test_a_strict_csp_with_the_nonce_filled_in(shop, make_live_site):
@@ -269,7 +270,7 @@ def test_a_strict_csp_with_the_nonce_filled_in(shop, make_live_site):
     banner.wait_for()
     assert banner.evaluate("el => getComputedStyle(el).position") == "fixed"
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     # Returning: the core snippet, then the UI chunk fetched under the same nonce.
     open_recommended(shop, key, TRACKERS_HTML, nonce=nonce, path="/next")
     page.click("[data-accord-open]")

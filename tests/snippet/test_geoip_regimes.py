@@ -8,7 +8,13 @@ import urllib.request
 
 import pytest
 
-from tests.snippet.conftest import Shop, demo_config, stored_consents, wait_for_consents
+from tests.snippet.conftest import (
+    Shop,
+    demo_config,
+    shop_origins,
+    stored_consents,
+    wait_for_consents,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -61,19 +67,19 @@ def geo_site(geoip_live_server):
 
 
 @pytest.fixture
-def visitor(chromium_browser, geoip_live_server):
+def visitor(warm_contexts, geoip_live_server):
     """visitor(address) -> a Shop whose requests carry `X-Forwarded-For: address`."""
-    contexts = []
+    pages = []
 
     def make(address):
-        context = chromium_browser.new_context(extra_http_headers={"X-Forwarded-For": address})
-        context.set_default_timeout(5000)
-        contexts.append(context)
-        return Shop(context.new_page(), geoip_live_server)
+        page = warm_contexts.page(shop_origins(geoip_live_server))
+        pages.append(page)
+        page.set_extra_http_headers({"X-Forwarded-For": address})
+        return Shop(page, geoip_live_server)
 
     yield make
-    for context in contexts:
-        context.close()
+    for page in pages:
+        warm_contexts.give_back(page)
 
 
 def snippet_regime(server, key, address) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import pytest
 from cmp_server.services.snippet import STATIC, install_html
 from cmp_server.services.texts import BUILT_IN_LANGUAGES, built_in_texts
 from tests.fixtures.browser import run_axe, screenshot
-from tests.snippet.conftest import demo_config
+from tests.snippet.conftest import demo_config, wait_for
 
 BANNER = '[data-accord="banner"]'
 PREFS = '[data-accord="preferences"]'
@@ -121,7 +121,7 @@ def test_the_core_snippet_fetches_only_the_language_the_page_speaks(shop, make_l
     )
     page = shop.page
     page.goto("https://www.shop.example/")
-    page.wait_for_function("() => !!window.Accord")
+    wait_for(page, "() => !!window.Accord")
     banner = page.locator(BANNER)
     banner.wait_for()
     assert banner.locator("h2").inner_text() == built_in_texts("el")["title"]

@@ -6,7 +6,7 @@ Done inside the snippet's task, they made it a long task and delayed the banner'
 
 import pytest
 
-from tests.snippet.conftest import SHOP
+from tests.snippet.conftest import SHOP, wait_for
 from tests.snippet.test_first_paint import open_recommended
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,7 @@ def test_focus_and_storage_wait_until_the_banner_is_painted(shop, make_live_site
     page.locator('[data-accord="banner"]').wait_for()
     # Focus moves into the banner; the sweep of refused storage keys and the flush of the
     # decision queue read storage.
-    page.wait_for_function("() => ['focus', 'storage'].every(w => seen.some(s => s.what == w))")
+    wait_for(page, "() => ['focus', 'storage'].every(w => seen.some(s => s.what == w))")
     seen = page.evaluate("() => seen")
     assert not [s for s in seen if s["inSnippetRun"] and s["what"] != "banner"], seen
     (banner,) = [s for s in seen if s["what"] == "banner"]

@@ -18,6 +18,7 @@ from tests.snippet.conftest import (
     new_uuid,
     republish,
     stored_consents,
+    wait_for,
     wait_for_consents,
     wait_for_failed_fetches,
     wait_until,
@@ -45,7 +46,7 @@ def test_decision_cookie_holds_the_decision_and_the_banner_stays_away(shop, make
     assert set(stored) == {"consent_id", "device_id", "revision", "action", "choices", "decided_at"}
 
     shop.open(key, TRACKERS_HTML)
-    page.wait_for_function("() => (window.ran || []).length == 2")
+    wait_for(page, "() => (window.ran || []).length == 2")
     assert page.locator(BANNER).count() == 0
     assert page.evaluate("() => Accord.getConsent()") == decision
 
@@ -59,7 +60,7 @@ def test_a_revision_requiring_reconsent_shows_the_banner_again(shop, make_live_s
     republish(live_server, key, requires_reconsent=False, texts={"en": {"title": "Privacy"}})
     shop.requests.clear()
     shop.open(key, TRACKERS_HTML)
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     assert page.locator(BANNER).count() == 0
 
     # A new tracker requires re-consent: asked again, and nothing runs meanwhile.
@@ -127,7 +128,7 @@ def test_every_decision_is_recorded_with_its_consent_id(shop, make_live_site, li
     assert records[0]["device_id"] == records[1]["device_id"]
     assert records[0]["page_url"] == SHOP + "/"
     assert records[0]["regime"] == "opt_in"
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     receipts = json.loads(page.evaluate("() => localStorage.getItem('accord_receipts')"))
     assert list(receipts) == [r["consent_id"] for r in records]
     receipt = receipts[records[1]["consent_id"]]
@@ -152,11 +153,12 @@ def test_a_decision_taken_offline_applies_at_once_and_arrives_once_later(
     page.context.set_offline(False)  # the browser fires `online`
     (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["consent_id"] == decision_cookie(shop)["consent_id"]
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
 
     a_later_page_sends_nothing(shop, live_server, key)
 
 
+@pytest.mark.own_context  # it installs Playwright's clock
 def test_an_outage_is_retried_with_backoff_until_it_arrives_once(shop, make_live_site, live_server):
     key = make_live_site()
     shop.page.clock.install()  # the backoff (2 s, then 4 s) runs on Playwright's clock
@@ -197,7 +199,7 @@ def test_a_queued_decision_goes_out_by_beacon_when_the_page_is_left(
     page.goto("about:blank")  # pagehide: sendBeacon
     shop.__post_init__()
     shop.open(key)
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["action"] == "reject_all"
     a_later_page_sends_nothing(shop, live_server, key)

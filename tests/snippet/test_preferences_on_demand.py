@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.fixtures.browser import run_axe
-from tests.snippet.conftest import after_first_frame, wait_for_consents
+from tests.snippet.conftest import after_first_frame, wait_for, wait_for_consents
 from tests.snippet.test_first_paint import open_recommended, snippet_requests
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_the_dialog_is_fetched_on_intent_not_before_and_opens_on_the_click(shop,
     assert dialog_requests(requests, key) == []  # the first layer alone
     assert len(requests) == 1 and requests[0].startswith(f"/s/{key}.js?lang=")
     page.hover(CUSTOMIZE)  # the intent: the chunk and the texts, before any click
-    page.wait_for_function("() => !!window.__accordUi")
+    wait_for(page, "() => !!window.__accordUi")
     fetched = dialog_requests(requests, key)
     assert len(fetched) == 2 and f"/s/{key}/texts.1.en.json" in fetched
     assert page.locator(PREFS).count() == 0
@@ -60,7 +60,7 @@ def test_focusing_customize_fetches_the_dialog(shop, make_live_site):
     page = open_recommended(shop, key)
     page.locator(BANNER).wait_for()
     page.focus(CUSTOMIZE)
-    page.wait_for_function("() => !!window.__accordUi")
+    wait_for(page, "() => !!window.__accordUi")
     assert len(dialog_requests(requests, key)) == 2
     page.keyboard.press("Enter")
     page.locator(PREFS).wait_for()
@@ -75,7 +75,7 @@ def test_pointing_at_a_settings_link_fetches_the_dialog(shop, make_live_site):
     assert page.evaluate("() => window.__accordUi") is None
     assert dialog_requests(requests, key) == []
     page.hover("[data-accord-open]")
-    page.wait_for_function("() => !!window.__accordUi")
+    wait_for(page, "() => !!window.__accordUi")
     assert len(dialog_requests(requests, key)) == 2
 
 
@@ -88,7 +88,7 @@ def test_a_click_before_the_dialog_arrives_waits_busy_then_opens(shop, make_live
     button = page.locator(CUSTOMIZE)
     box = button.bounding_box()
     page.click(CUSTOMIZE)
-    page.wait_for_function("() => document.querySelector('[aria-busy]')")
+    wait_for(page, "() => document.querySelector('[aria-busy]')")
     assert button.get_attribute("aria-busy") == "true"
     assert button.bounding_box() == box  # nothing moves while it waits
     assert page.locator(PREFS).count() == 0 and len(held) == 1
@@ -133,7 +133,7 @@ def test_try_again_opens_the_dialog_once_it_can_be_had(shop, make_live_site):
     retry.click()  # still failing: one message, not two
     # The failure's message is put in place of the first one (and its button): once that
     # one has gone, the new one is there.
-    page.wait_for_function("el => !el.isConnected", arg=first)
+    wait_for(page, "el => !el.isConnected", arg=first)
     assert page.locator(f"{BANNER} [role=alert]").count() == 1
     page.unroute(UI_CHUNK)
     page.locator(f"{BANNER} [role=alert]").get_by_role("button", name="Try again").click()

@@ -9,7 +9,9 @@ from tests.snippet.conftest import (
     Shop,
     a_later_page_sends_nothing,
     after_first_frame,
+    shop_origins,
     strict_csp,
+    wait_for,
     wait_for_consents,
 )
 
@@ -21,21 +23,23 @@ GPC_SCRIPT = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl',
 
 
 @pytest.fixture
-def new_shop(chromium_browser, live_server):
-    """new_shop(**context options) -> a Shop in its own browser context."""
-    contexts = []
+def new_shop(warm_contexts, live_server):
+    """new_shop(init_script=None, extra_http_headers=None) -> a Shop in a new page (of the
+    warm context) that runs `init_script` in each document and sends those headers."""
+    pages = []
 
-    def make(init_script=None, **options):
-        context = chromium_browser.new_context(**options)
-        context.set_default_timeout(5000)
+    def make(init_script=None, extra_http_headers=None):
+        page = warm_contexts.page(shop_origins(live_server))
+        pages.append(page)
         if init_script:
-            context.add_init_script(init_script)
-        contexts.append(context)
-        return Shop(context.new_page(), live_server)
+            page.add_init_script(init_script)
+        if extra_http_headers:
+            page.set_extra_http_headers(extra_http_headers)
+        return Shop(page, live_server)
 
     yield make
-    for context in contexts:
-        context.close()
+    for page in pages:
+        warm_contexts.give_back(page)
 
 
 def consent_calls(page):
@@ -130,7 +134,7 @@ def test_gpc_without_a_choice_records_action_gpc_when_the_page_is_left(
     page.goto("about:blank")
     shop.__post_init__()
     shop.open(key)
-    page.wait_for_function("() => localStorage.getItem('accord_queue') == '[]'")
+    wait_for(page, "() => localStorage.getItem('accord_queue') == '[]'")
     (record,) = wait_for_consents(live_server, key, 1, page=page)
     a_later_page_sends_nothing(shop, live_server, key)
     assert record["action"] == "gpc"
@@ -144,7 +148,7 @@ def test_opt_out_runs_trackers_until_do_not_sell(new_shop, make_live_site, live_
     key = make_live_site(regimes=REGIMES)
     shop = new_shop(extra_http_headers={"CF-IPCountry": "US"})
     page = shop.open(key, TRACKERS_HTML)
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     button = page.locator(f'{BANNER} [data-accord-action="reject_all"]')
     assert button.inner_text() == "Do not sell or share my personal information"
     with page.expect_navigation():  # the trackers' code ran: refusing reloads the page
@@ -152,7 +156,7 @@ def test_opt_out_runs_trackers_until_do_not_sell(new_shop, make_live_site, live_
     (record,) = wait_for_consents(live_server, key, 1, page=page)
     assert record["regime"] == "opt_out"
     assert record["action"] == "reject_all"
-    page.wait_for_function("() => !!window.Accord")
+    wait_for(page, "() => !!window.Accord")
     assert page.evaluate("() => window.ran") is None  # nothing ran again after the reload
     shop.requests.clear()
     shop.open(key, TRACKERS_HTML)
@@ -165,7 +169,7 @@ def test_notice_informs_only(new_shop, make_live_site, live_server):
     key = make_live_site(regimes=REGIMES)
     shop = new_shop(extra_http_headers={"CF-IPCountry": "BR"})
     page = shop.open(key, TRACKERS_HTML)
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     banner = page.locator(BANNER)
     assert banner.locator('[data-accord-action="reject_all"]').count() == 0
     ok = banner.locator('[data-accord-action="accept_all"]')
@@ -196,7 +200,7 @@ def test_works_under_a_strict_csp_and_carries_the_nonce(shop, make_live_site):
     assert banner.evaluate("el => getComputedStyle(el).position") == "fixed"
     assert banner.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 255, 255)"
     page.click('[data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).length == 3")
+    wait_for(page, "() => (window.ran || []).length == 3")
     assert page.evaluate("() => window.ran") == ["analytics", "inline-analytics", "marketing"]
     page.click("[data-accord-open]")
     page.locator('[data-accord="preferences"]').wait_for()
@@ -220,7 +224,7 @@ def test_a_tag_placed_before_accord_is_reported_in_the_console(shop, make_live_s
     title = "<title>Shop</title>"
     shop.pages["/tag-first"] = shop.html(key).replace(title, title + GTAG)
     shop.page.goto(SHOP + "/tag-first")
-    shop.page.wait_for_function("() => !!window.Accord")
+    wait_for(shop.page, "() => !!window.Accord")
     assert [w for w in warnings if w.startswith("Accord:")] == [
         "Accord: a tag ran before the Consent Mode default. Put Accord first in <head>."
     ]

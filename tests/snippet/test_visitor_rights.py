@@ -14,6 +14,7 @@ from tests.snippet.conftest import (
     after_first_frame,
     count_fetches,
     decision_cookie,
+    wait_for,
     wait_for_consents,
     wait_until,
 )
@@ -81,10 +82,10 @@ def test_erase_my_data_erases_the_records_and_asks_again(shop, make_live_site, l
     key = make_live_site()
     page = shop.open(key, TRACKERS_HTML)
     page.click(f'{BANNER} [data-accord-action="accept_all"]')
-    page.wait_for_function("() => (window.ran || []).includes('marketing')")
+    wait_for(page, "() => (window.ran || []).includes('marketing')")
     with page.expect_navigation():  # marketing's code ran: taking it away reloads the page
         decision = page.evaluate("() => Accord.update({marketing: false})")
-    page.wait_for_function("() => !!window.Accord")
+    wait_for(page, "() => !!window.Accord")
     wait_for_consents(live_server, key, 2, page=page)
     wait_until(lambda: len(receipts(page)) == 2, page=page)
     device = decision["device_id"]
