@@ -154,13 +154,16 @@ def demo_config():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Deselect the PostgreSQL half of the live tests marked `sqlite_only` (what only checks
-    behaviour at the HTTP level; tests/live/conftest.py says which tests are)."""
+    """Deselect the PostgreSQL half of the tests marked `sqlite_only`: what only checks
+    behaviour at the HTTP level or in the app (rendering, validation, authorisation), never
+    what the database does. Their database is the `backend` parameter (app tests) or the
+    live server's (tests/live/conftest.py)."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec else {}
-        on_postgresql = "postgresql" in (params.get("live_server"), params.get("start_live_server"))
+        databases = ("backend", "live_server", "start_live_server")
+        on_postgresql = "postgresql" in (params.get(name) for name in databases)
         if on_postgresql and item.get_closest_marker("sqlite_only"):
             dropped.append(item)
         else:

@@ -65,6 +65,7 @@ def test_config_round_trip(client, api_as, make_site):
     assert published.get_json()["number"] == 2 and published.get_json()["requires_reconsent"]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "method,path,body,status,field",
     [
@@ -123,6 +124,7 @@ def test_bad_input_is_an_api_error_never_a_500(
         assert field in error["fields"]
 
 
+@pytest.mark.sqlite_only
 def test_a_non_json_body_is_415(client, api_as, make_site):
     site = make_site(published=True)
     answer = client.put(
@@ -211,6 +213,7 @@ def test_users_and_tokens(client, api_as):
     )
 
 
+@pytest.mark.sqlite_only
 def test_a_marketer_cannot_revoke_someone_elses_token(client, api_as, make_staff):
     other = make_staff("dpo", email="other@example.com")
     token, _ = tokens.create_token(other, "theirs")
@@ -219,6 +222,7 @@ def test_a_marketer_cannot_revoke_someone_elses_token(client, api_as, make_staff
     assert answer.status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_an_admin_cannot_demote_themselves(client, make_staff):
     user = make_staff("admin")
     _, plain = tokens.create_token(user)

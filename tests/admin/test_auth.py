@@ -26,6 +26,7 @@ def login(client, email, password, next_=None):
     return client.post(url, data={"csrf_token": token, "email": email, "password": password})
 
 
+@pytest.mark.sqlite_only
 def test_login_needs_the_csrf_token(client, make_staff):
     make_staff("admin", email="ann@example.com")
     answer = client.post("/admin/login", data={"email": "ann@example.com", "password": PASSWORD})
@@ -50,6 +51,7 @@ def test_login_logout_round_trip(client, make_staff):
     assert actions == ["login.success", "logout"]
 
 
+@pytest.mark.sqlite_only
 def test_session_cookie_is_httponly_and_samesite(client, make_staff):
     make_staff("admin", email="ann@example.com")
     answer = login(client, "ann@example.com", PASSWORD)
@@ -58,6 +60,7 @@ def test_session_cookie_is_httponly_and_samesite(client, make_staff):
     assert "SameSite=Lax" in cookie
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "target,expected",
     [
@@ -152,6 +155,7 @@ def test_login_starts_a_new_session(client, make_staff):
         assert session["_user_id"]
 
 
+@pytest.mark.sqlite_only
 def test_console_forms_refuse_posts_without_csrf(client, make_staff, make_site):
     from tests.admin.conftest import sign_in
 
@@ -161,6 +165,7 @@ def test_console_forms_refuse_posts_without_csrf(client, make_staff, make_site):
     assert answer.status_code == 400
 
 
+@pytest.mark.sqlite_only
 def test_api_needs_no_csrf_with_a_bearer_token(client, api_as, make_site):
     site = make_site(published=False)
     answer = client.post(
@@ -169,6 +174,7 @@ def test_api_needs_no_csrf_with_a_bearer_token(client, api_as, make_site):
     assert answer.status_code == 201
 
 
+@pytest.mark.sqlite_only
 def test_api_ignores_the_session_cookie(client, make_staff):
     """A signed-in browser cannot be driven to the API (which has no CSRF check)."""
     from tests.admin.conftest import sign_in
@@ -177,6 +183,7 @@ def test_api_ignores_the_session_cookie(client, make_staff):
     assert client.get("/api/v1/admin/sites").status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_the_preview_sink_takes_the_snippets_post_without_a_csrf_token(client):
     """The preview's snippet posts like on a customer site; the sink records nothing."""
     answer = client.post(

@@ -24,6 +24,7 @@ def codes(config):
     return [p.code for p in check_config(config)]
 
 
+@pytest.mark.sqlite_only
 def test_the_demo_configuration_passes(snapshot):
     assert check_config(snapshot) == []
 
@@ -63,6 +64,7 @@ CASES = {
 }
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("code", CASES)
 def test_each_rule_refuses_with_a_cited_source(snapshot, code):
     problems = check_config(modified(snapshot, CASES[code]))
@@ -72,12 +74,14 @@ def test_each_rule_refuses_with_a_cited_source(snapshot, code):
     assert "CNIL" in problem.source or "EDPB" in problem.source or "WCAG" in problem.source
 
 
+@pytest.mark.sqlite_only
 def test_thirteen_months_is_still_allowed(snapshot):
     assert "consent_lifetime_too_long" not in codes(
         modified(snapshot, lambda c: c.update(consent_lifetime_days=395))
     )
 
 
+@pytest.mark.sqlite_only
 def test_opt_out_is_fine_outside_consent_regions(snapshot):
     assert codes(modified(snapshot, lambda c: c["regimes"].update(US="opt_out", CA="notice"))) == []
 
@@ -115,6 +119,7 @@ def test_publishing_a_non_compliant_draft_is_refused_in_the_console(console_as, 
     assert revision_count(site) == 1
 
 
+@pytest.mark.sqlite_only
 def test_ensure_publishable_raises_with_every_problem(snapshot):
     config = modified(
         snapshot, lambda c: c.update(privacy_policy_url="", consent_lifetime_days=999)

@@ -48,6 +48,7 @@ def test_settings_edit_goes_to_the_draft_and_is_audited(marketer, make_site):
     assert events("site.draft.update")[0].actor == "marketer-0@example.com"
 
 
+@pytest.mark.sqlite_only
 def test_invalid_settings_show_the_validation_messages(marketer, make_site):
     site = make_site(published=True)
     answer = marketer.post(
@@ -129,6 +130,7 @@ def test_add_a_category_and_a_tracker(marketer, make_site):
     assert category.trackers[0].purpose == {"en": "Layout"}
 
 
+@pytest.mark.sqlite_only
 def test_a_duplicate_category_key_is_a_form_message(marketer, make_site):
     site = make_site(published=True)
     answer = marketer.post(
@@ -139,6 +141,7 @@ def test_a_duplicate_category_key_is_a_form_message(marketer, make_site):
     assert "category keys must be unique" in answer.get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only
 def test_json_editor_reports_bad_json(marketer, make_site):
     site = make_site(published=True)
     answer = marketer.post(f"/admin/sites/{site.site_key}/json", data={"document": "{nope"})
@@ -165,6 +168,7 @@ def test_publish_shows_the_diff_and_reconsent_then_records_who(marketer, make_si
     assert events("site.publish")[0].details["revision"] == 2
 
 
+@pytest.mark.sqlite_only
 def test_preview_runs_the_real_snippet_with_the_draft_and_a_nonce(marketer, make_site):
     site = make_site(published=True, name="Draft name")
     page = marketer.get(f"/admin/sites/{site.site_key}/preview")
@@ -180,6 +184,7 @@ def test_preview_runs_the_real_snippet_with_the_draft_and_a_nonce(marketer, make
     assert sink.status_code == 201 and sink.get_json()["recorded"] is False
 
 
+@pytest.mark.sqlite_only
 def test_console_security_headers(console_as):
     answer = console_as("admin").get("/admin/sites")
     csp = answer.headers["Content-Security-Policy"]
@@ -193,6 +198,7 @@ def test_console_security_headers(console_as):
     assert "frame-ancestors 'none'" in login.headers["Content-Security-Policy"]
 
 
+@pytest.mark.sqlite_only
 def test_console_pages_have_no_inline_script_or_style(console_as, seeded_site):
     client = console_as("admin")
     for path in (
@@ -270,6 +276,7 @@ def test_tokens_page_shows_a_new_token_once(console_as):
     assert secret not in listing and secret[:12] in listing
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "form,field",
     [({"name": "ci", "expires_in_days": "0"}, "expires_in_days"), ({"name": "x" * 101}, "name")],

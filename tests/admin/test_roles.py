@@ -138,6 +138,7 @@ def test_console_route_by_role(
     )[:500]
     if role is None:
         assert "/admin/login" in response.headers["Location"]
+    response.close()  # an export's stream, unread: ended here, not when collected later
 
 
 @pytest.mark.parametrize("role", IDENTITIES, ids=lambda r: r or "anonymous")
@@ -160,6 +161,7 @@ def test_api_route_by_role(
     )[:500]
     if response.status_code in (401, 403):
         assert response.get_json()["error"]["code"] in ("unauthorized", "role_forbidden")
+    response.close()
 
 
 SITE_PAGES = [

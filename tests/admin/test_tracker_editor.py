@@ -32,6 +32,7 @@ def field_value(page: str, name: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.sqlite_only
 def test_the_tracker_form_has_purpose_and_duration_per_site_language(marketer, make_site):
     site = make_site(published=False)
     page = marketer.get(tracker_url(site, 0)).get_data(as_text=True)
@@ -89,6 +90,7 @@ def test_editing_keeps_texts_of_a_language_no_longer_offered(marketer, make_site
     }
 
 
+@pytest.mark.sqlite_only
 def test_a_too_long_purpose_in_one_language_is_a_form_message(marketer, make_site):
     site = make_site(published=False)
     answer = marketer.post(

@@ -4,9 +4,12 @@ On SQLite only: what a scan finds does not depend on the database, and the repor
 stored and read back on both backends by test_scan_jobs.py (the same `store_report`)."""
 
 import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.live.conftest import BIN
 from tests.scanner.conftest import import_site
 from tests.scanner.fixture_site import CleanApp, Server, site_config
 
@@ -37,8 +40,18 @@ EXPECTED = [
 ]
 
 
-def scan(live, site_key, url, *args):
-    return live.accord("scan", "--site", site_key, url, *args, check=False)
+def scan(live, site_key, url, *args, **env):
+    """`accord scan`, with extra settings (`env`) for this run only: runs can go side by side."""
+    if not env:
+        return live.accord("scan", "--site", site_key, url, *args, check=False)
+    return subprocess.run(
+        [str(BIN / "accord"), "scan", "--site", site_key, url, *args],
+        env={**live.env, **env},
+        cwd=live.workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 ACCORD_HOST = "ACCORD_HOST"
@@ -125,23 +138,25 @@ def test_the_demo_page_passes(live_server):
 
 
 def test_a_scan_that_cannot_run_exits_2(live_server, shop):
-    unknown = scan(live_server, "NoSuchSite123", shop.url)
+    """Four scans that cannot run, side by side (each is an `accord` process)."""
+    runs = {
+        "unknown": (live_server, "NoSuchSite123", shop.url),
+        "not_http": (live_server, shop.site_key, "file:///etc/passwd"),
+        # A page without the banner: the scan waits for it for ACCORD_SCAN_BANNER_TIMEOUT_MS
+        # (10 s by default; the message names the wait, so the setting is seen to apply).
+        "no_banner": (live_server, shop.site_key, shop.third.url + "/vendor.js", "--json"),
+        "no_browser": (live_server, shop.site_key, shop.url),
+    }
+    env = {
+        "no_banner": {"ACCORD_SCAN_BANNER_TIMEOUT_MS": "1000"},
+        "no_browser": {"ACCORD_CHROMIUM": "/nonexistent/chromium"},
+    }
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = [pool.submit(scan, *args, **env.get(name, {})) for name, args in runs.items()]
+        unknown, not_http, no_banner, no_browser = (f.result() for f in futures)
     assert unknown.returncode == 2 and "could not run" in unknown.stderr
-    not_http = scan(live_server, shop.site_key, "file:///etc/passwd")
     assert not_http.returncode == 2
-    # A page without the banner: the scan waits for it for ACCORD_SCAN_BANNER_TIMEOUT_MS
-    # (10 s by default; the message names the wait, so the setting is seen to apply).
-    live_server.env["ACCORD_SCAN_BANNER_TIMEOUT_MS"] = "1000"
-    try:
-        no_banner = scan(live_server, shop.site_key, shop.third.url + "/vendor.js", "--json")
-    finally:
-        del live_server.env["ACCORD_SCAN_BANNER_TIMEOUT_MS"]
     assert no_banner.returncode == 2 and "no Accord banner" in no_banner.stderr
     assert "within 1 s" in no_banner.stderr
     assert no_banner.stdout == ""
-    live_server.env["ACCORD_CHROMIUM"] = "/nonexistent/chromium"
-    try:
-        no_browser = scan(live_server, shop.site_key, shop.url)
-    finally:
-        del live_server.env["ACCORD_CHROMIUM"]
     assert no_browser.returncode == 2 and "/nonexistent/chromium is missing" in no_browser.stderr

@@ -1,6 +1,8 @@
 """Scans started from the admin API and the console run through the job queue (Huey on
 SQLite in the instance folder, the embedded default) in a real `accord worker`."""
 
+import re
+import secrets
 import subprocess
 import time
 
@@ -13,16 +15,34 @@ from tests.live.conftest import BIN, ROOT, csrf_token
 
 pytestmark = pytest.mark.browser
 SCAN_TIMEOUT = 120
+NEW_TOKEN = re.compile(r'data-test="new-token">([^<]+)<')
 
 
 @pytest.fixture(scope="module")
 def staff(live_server, shop):
-    tokens, passwords = {}, {}
-    for role in ("admin", "marketer", "dpo"):
-        email = f"scan-{role}@example.com"
-        passwords[role] = live_server.create_user(email, role)
-        tokens[role] = live_server.create_token(email)
+    """An admin and its token made with the CLI; the marketer and the DPO made by that admin
+    in the API, each with a token of its own made in the console (two `accord` runs, not six:
+    each costs a process start)."""
+    admin = "scan-admin@example.com"
+    passwords = {"admin": live_server.create_user(admin, "admin")}
+    tokens = {"admin": live_server.create_token(admin)}
+    for role in ("marketer", "dpo"):
+        email, passwords[role] = f"scan-{role}@example.com", secrets.token_urlsafe(20)
+        body = {"email": email, "role": role, "password": passwords[role]}
+        made = live_server.api("POST", "/users", tokens["admin"], json=body)
+        assert made.status_code == 201, made.text
+        tokens[role] = console_token(live_server, email, passwords[role])
     return tokens, passwords
+
+
+def console_token(live, email: str, password: str) -> str:
+    """A token made on the console's Tokens page (which shows it once)."""
+    with live.login(email, password) as browser:
+        page = browser.get(f"{live.url}/admin/tokens", timeout=30)
+        data = {"name": "scan tests", "csrf_token": csrf_token(page.text)}
+        made = browser.post(f"{live.url}/admin/tokens", data=data, timeout=30)
+    assert made.status_code == 200, made.text[:500]
+    return NEW_TOKEN.search(made.text).group(1)
 
 
 def start_worker(live):
