@@ -32,6 +32,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -111,7 +112,9 @@ class LiveServer:
         for worker in self.pinned:
             worker.close()
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            # Gunicorn's quick shutdown: a graceful one waits out idle keep-alive connections
+            # (seconds per server), and nothing acknowledged is pending (2xx after commit).
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=25)
             except subprocess.TimeoutExpired:

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from config import normalise_database_url
 from tests.conftest import make_app
 from tests.live.conftest import csrf_token
+from tests.live.over_http import SetUp
 
 SITE_LIMITED = "site_limited"
 NEW_PASSWORD = "a brand new passphrase for them"
@@ -87,32 +88,30 @@ def live_server_env():
     return {"ACCORD_PROXY_COUNT": "1"}
 
 
-class Root:
-    """The admin of every site, through its API token: `root("GET", "/users")`."""
+class Root(SetUp):
+    """The admin of every site, through its API token: `root("GET", "/users")`. It makes the
+    other accounts, their tokens and the sites over HTTP (`SetUp`)."""
 
     def __init__(self, server):
-        self.server = server
-        self.password = server.create_user("root@example.com", "admin")
-        self.token = server.create_token("root@example.com")
+        super().__init__(server, "root@example.com")
 
     def __call__(self, method, path, **kwargs):
         return self.server.api(method, path, self.token, **kwargs)
 
 
 class Staff:
-    """The cast of the escalation tests, made through the CLI and the API."""
+    """The cast of the escalation tests, made through the API and the console."""
 
     def __init__(self, server, root: Root):
         self.server = server
-        self.site_a = server.create_site("Shop A", "https://a.example")
-        self.site_b = server.create_site("Shop B", "https://b.example")
+        self.site_a = root.site("Shop A", "https://a.example")
+        self.site_b = root.site("Shop B", "https://b.example")
         self.root = root
         self.root_password = root.password
         self.root_token = root.token
-        self.limited_password = server.create_user(
+        self.limited_password, self.limited_token = root.user_with_token(
             "limited@example.com", "admin", site_keys=[self.site_a]
         )
-        self.limited_token = server.create_token("limited@example.com")
         self.ids = {u["email"]: u["id"] for u in self.root("GET", "/users").json()["users"]}
 
     def limited(self, method, path, **kwargs):
@@ -245,8 +244,8 @@ def replays(live_server, cookies) -> bool:
     return answer.status_code == 200
 
 
-def test_a_session_cookie_captured_before_sign_out_is_dead_after_it(live_server):
-    password = live_server.create_user("leaver@example.com", "marketer")
+def test_a_session_cookie_captured_before_sign_out_is_dead_after_it(live_server, root):
+    password = root.user("leaver@example.com", "marketer")
     browser, captured = signed_in_cookie(live_server, "leaver@example.com", password)
     csrf = csrf_token(browser.get(live_server.url + "/admin/sites", timeout=30).text)
     out = browser.post(
@@ -264,8 +263,7 @@ def user_id_of(root, email: str) -> int:
 
 
 def test_deactivation_revokes_tokens_and_sessions_for_good(live_server, root):
-    password = live_server.create_user("temp@example.com", "dpo")
-    token = live_server.create_token("temp@example.com")
+    password, token = root.user_with_token("temp@example.com", "dpo")
     _, captured = signed_in_cookie(live_server, "temp@example.com", password)
     user_id = user_id_of(root, "temp@example.com")
     off = root("PATCH", f"/users/{user_id}", json={"active": False})
@@ -279,8 +277,7 @@ def test_deactivation_revokes_tokens_and_sessions_for_good(live_server, root):
 
 
 def test_an_admin_password_reset_ends_sessions_and_tokens(live_server, root):
-    password = live_server.create_user("forgetful@example.com", "marketer")
-    token = live_server.create_token("forgetful@example.com")
+    password, token = root.user_with_token("forgetful@example.com", "marketer")
     _, captured = signed_in_cookie(live_server, "forgetful@example.com", password)
     user_id = user_id_of(root, "forgetful@example.com")
     reset = root("PATCH", f"/users/{user_id}", json={"password": NEW_PASSWORD})
@@ -332,10 +329,10 @@ def sign_in_from(server, address, email, password) -> requests.Response:
     )
 
 
-def test_wrong_passwords_from_one_network_do_not_lock_the_owner_out(live_server):
+def test_wrong_passwords_from_one_network_do_not_lock_the_owner_out(live_server, root):
     server = live_server
     assert server.env["ACCORD_PROXY_COUNT"] == "1"
-    password = server.create_user("dpo@example.com", "dpo")
+    password = root.user("dpo@example.com", "dpo")
     for _ in range(5):
         wrong = sign_in_from(server, ATTACKER, "dpo@example.com", "guess-" + password[:8])
         assert wrong.status_code == 401

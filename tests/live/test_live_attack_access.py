@@ -13,6 +13,7 @@ import re
 import pytest
 
 from tests.live.conftest import csrf_token
+from tests.live.over_http import SetUp, console_token
 from tests.live.test_live_access import PLACEHOLDER, admin_routes, fill
 
 SITE_ROUTES = re.compile(r"^/(admin|api/v1/admin)/sites/<site_key>")
@@ -24,12 +25,14 @@ pytestmark = pytest.mark.sqlite_only
 
 
 class Cast:
+    """Site A and site B, and who acts on them, made over HTTP by the root admin (`SetUp`)."""
+
     def __init__(self, server):
         self.server = server
-        self.site_a = server.create_site("Shop A", "https://a.example")
-        self.site_b = server.create_site("Shop B", "https://b.example")
-        server.create_user("root@example.com", "admin")
-        self.root_token = server.create_token("root@example.com")
+        root = SetUp(server, "root@example.com")
+        self.root_token = root.token
+        self.site_a = root.site("Shop A", "https://a.example")
+        self.site_b = root.site("Shop B", "https://b.example")
         self.sessions, self.tokens = {}, {}
         for name, role, sites in (
             ("marketer", "marketer", [self.site_a]),
@@ -38,9 +41,9 @@ class Cast:
             ("owner", "admin", []),
         ):
             email = f"{name}-attack@example.com"
-            password = server.create_user(email, role, site_keys=sites)
+            password = root.user(email, role, site_keys=sites)
             self.sessions[name] = server.login(email, password)
-            self.tokens[name] = server.create_token(email)
+            self.tokens[name] = console_token(server, self.sessions[name])
         self.scan_a = self.queue_scan(self.site_a, "https://a.example/")
         self.scan_b = self.queue_scan(self.site_b, "https://b.example/")
 

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from tests.fixtures.factories import consent_body
+from tests.live.over_http import SetUp
 
 ORIGIN = "https://shop.example"
 DEEP = b'{"a":' * 5000
@@ -22,8 +23,7 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture(scope="module")
 def admin(live_server):
-    live_server.create_user("input-admin@example.com", "admin")
-    token = live_server.create_token("input-admin@example.com")
+    token = SetUp(live_server, "input-admin@example.com").token
     answer = live_server.api("POST", "/sites", token, json={"name": "Inputs", "origins": [ORIGIN]})
     site_key = answer.json()["site_key"]
     config = live_server.api("GET", f"/sites/{site_key}/config", token).json()

@@ -9,11 +9,11 @@ only.
 
 import csv
 import io
-import json
 
 import pytest
 
 from tests.live.conftest import csrf_token
+from tests.live.over_http import SetUp
 
 MARK = "xss-mark"
 # breaks out of an attribute, of a text node and of a template; starts like a formula
@@ -72,18 +72,15 @@ def hostile_config() -> dict:
 
 @pytest.fixture(scope="module")
 def hostile(live_server):
-    password = live_server.create_user("xss-admin@example.com", "admin")
-    token = live_server.create_token("xss-admin@example.com")
-    path = live_server.workdir / "hostile-site.json"
-    path.write_text(json.dumps(hostile_config()))
-    out = live_server.accord("site", "import", path, "--publish", "--json").stdout
-    site_key = json.loads(out)["site_key"]
+    """The hostile site, imported and published over HTTP by an admin (`SetUp`)."""
+    admin = SetUp(live_server, "xss-admin@example.com")
+    site_key = admin.import_site(hostile_config(), publish=True)
     # a change through the API too, so the audit log shows the payload as a change in words
-    config = live_server.api("GET", f"/sites/{site_key}/config", token).json()
+    config = admin.api("GET", f"/sites/{site_key}/config").json()
     config["categories"][1]["trackers"][0]["provider"] = PAYLOAD + " changed"
-    assert live_server.api("PUT", f"/sites/{site_key}/config", token, json=config).ok
-    browser = live_server.login("xss-admin@example.com", password)
-    return {"site": site_key, "token": token, "browser": browser}
+    assert live_server.api("PUT", f"/sites/{site_key}/config", admin.token, json=config).ok
+    browser = live_server.login("xss-admin@example.com", admin.password)
+    return {"site": site_key, "token": admin.token, "browser": browser}
 
 
 CONSOLE_PAGES = [

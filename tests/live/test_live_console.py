@@ -23,6 +23,7 @@ import pytest
 
 from cmp_server.services.demo import demo_site_config
 from tests.live.console_forms import read_form, with_values
+from tests.live.over_http import SetUp, console_token
 
 MARKETER = "marie@example.com"
 ISO_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
@@ -31,17 +32,17 @@ MONTH_NAMES = re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|No
 
 @pytest.fixture(scope="module")
 def cast(live_server):
-    """A published demo-like site, an admin (with an API token) and a marketer."""
-    admin_password = live_server.create_user("ada@example.com", "admin")
-    marketer_password = live_server.create_user(MARKETER, "marketer")
-    path = live_server.workdir / "console-site.json"
-    path.write_text(json.dumps({**demo_site_config(["https://shop.example"]), "name": "Shop"}))
-    out = live_server.accord("site", "import", path, "--publish", "--json").stdout
+    """A published demo-like site, an admin (with an API token) and a marketer, made over
+    HTTP (`SetUp`) but for the admin."""
+    admin = SetUp(live_server, "ada@example.com")
+    marketer_password = admin.user(MARKETER, "marketer")
+    config = {**demo_site_config(["https://shop.example"]), "name": "Shop"}
     return {
-        "site": json.loads(out)["site_key"],
-        "admin": live_server.login("ada@example.com", admin_password),
+        "site": admin.import_site(config, publish=True),
+        "admin": live_server.login("ada@example.com", admin.password),
         "marketer": live_server.login(MARKETER, marketer_password),
-        "token": live_server.create_token("ada@example.com"),
+        "token": admin.token,
+        "setup": admin,
     }
 
 
@@ -57,12 +58,15 @@ def post_form(session, live_server, path: str, **values):
     return session.post(live_server.url + path, data=fields, timeout=30, allow_redirects=False)
 
 
-def draft(live_server, site_key: str) -> dict:
-    return json.loads(live_server.accord("site", "export", site_key).stdout)
+def draft(live_server, cast) -> dict:
+    """The site's draft, as the admin API exports it."""
+    answer = live_server.api("GET", f"/sites/{cast['site']}/config", cast["token"])
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
-def draft_colors(live_server, site_key: str) -> dict:
-    return (draft(live_server, site_key).get("look") or {}).get("colors") or {}
+def draft_colors(live_server, cast) -> dict:
+    return (draft(live_server, cast).get("look") or {}).get("colors") or {}
 
 
 # --- Look: readable colours, checked when saving ---------------------------------------
@@ -71,25 +75,25 @@ def draft_colors(live_server, site_key: str) -> dict:
 @pytest.mark.sqlite_only
 def test_the_look_page_refuses_unreadable_colours_with_a_message(live_server, cast):
     path = f"/admin/sites/{cast['site']}/look"
-    before = draft_colors(live_server, cast["site"])
+    before = draft_colors(live_server, cast)
     answer = post_form(cast["marketer"], live_server, path, text="#bbbbbb", reject_text="#3b5fe0")
     assert answer.status_code == 200
     assert "Banner text on the banner background: 1.92:1, at least 4.5:1 is needed" in answer.text
     assert "“Refuse all” text on its button" in answer.text and 'aria-invalid="true"' in answer.text
-    assert draft_colors(live_server, cast["site"]) == before  # nothing saved
+    assert draft_colors(live_server, cast) == before  # nothing saved
 
     unequal = post_form(
         cast["marketer"], live_server, path, reject_background="#ffffff", reject_text="#1d4ed8"
     )
     assert "give both buttons the same weight" in unequal.text
-    assert draft_colors(live_server, cast["site"]) == before
+    assert draft_colors(live_server, cast) == before
 
     malformed = post_form(cast["marketer"], live_server, path, link="blue")
     assert "Write the colour as # and six hex digits." in malformed.text
 
     saved = post_form(cast["marketer"], live_server, path, text="#222222")
     assert saved.status_code == 302
-    assert draft_colors(live_server, cast["site"])["text"] == "#222222"
+    assert draft_colors(live_server, cast)["text"] == "#222222"
 
 
 @pytest.mark.sqlite_only
@@ -230,12 +234,9 @@ def consent(live_server, site_key: str, action: str, choices: dict) -> None:
 
 
 def test_the_dashboard_counts_whole_decisions_and_leaves_necessary_trackers_out(live_server, cast):
-    path = live_server.workdir / "dashboard-site.json"
-    path.write_text(json.dumps({**demo_site_config(["https://shop.example"]), "name": "Dash"}))
-    site = json.loads(live_server.accord("site", "import", path, "--publish", "--json").stdout)[
-        "site_key"
-    ]
-    password = live_server.create_user("dash@example.com", "dpo")
+    config = {**demo_site_config(["https://shop.example"]), "name": "Dash"}
+    site = cast["setup"].import_site(config, publish=True)
+    password = cast["setup"].user("dash@example.com", "dpo")
     refused = {"necessary": True, "analytics": False, "marketing": False}
     consent(live_server, site, "reject_all", refused)
     consent(live_server, site, "reject_all", refused)
@@ -264,7 +265,7 @@ def test_the_dashboard_counts_whole_decisions_and_leaves_necessary_trackers_out(
 
 @pytest.mark.sqlite_only
 def test_a_purpose_cannot_be_set_on_by_default(live_server, cast):
-    config = draft(live_server, cast["site"])
+    config = draft(live_server, cast)
     config["categories"][1]["default_on"] = True
     answer = live_server.api("PUT", f"/sites/{cast['site']}/config", cast["token"], json=config)
     assert answer.status_code == 400
@@ -275,9 +276,9 @@ def test_a_purpose_cannot_be_set_on_by_default(live_server, cast):
 
 
 def test_set_password_replaces_a_lost_password_ends_sessions_and_is_audited(live_server, cast):
-    old = live_server.create_user("lost@example.com", "dpo")
+    old = cast["setup"].user("lost@example.com", "dpo")
     session = live_server.login("lost@example.com", old)
-    token = live_server.create_token("lost@example.com")
+    token = console_token(live_server, session)
     new = "a brand new passphrase 42"
     result = live_server.accord(
         "user", "set-password", "--email", "lost@example.com", input=new + "\n"

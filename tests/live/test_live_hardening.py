@@ -6,6 +6,7 @@ The demo site and an admin token are made once for the module (`demo`): no test 
 them. Exports, CSV cells, numbers and dates that reach the database, the rate limit on
 stored decisions and the logs of a failing database run on both backends; origin, host and
 URL validation, control characters, headers and the database files' modes on SQLite only.
+The module's server trusts one proxy (ACCORD_PROXY_COUNT=1), as the forged-host test needs.
 """
 
 import csv
@@ -44,6 +45,13 @@ def demo_site(server) -> str:
 def admin_token(server) -> str:
     """A token of the demo's admin account (made by `demo_site`)."""
     return server.create_token(ADMIN_EMAIL)
+
+
+@pytest.fixture(scope="module")
+def live_server_env():
+    """One trusted proxy, so that the forged X-Forwarded-Host reaches the app (the other tests
+    send no X-Forwarded-* header: they come from 127.0.0.1 as without a proxy)."""
+    return {"ACCORD_PROXY_COUNT": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -260,8 +268,9 @@ def shared_cacheable_site(server) -> str:
 
 
 @pytest.mark.sqlite_only
-def test_a_forwarded_host_never_reaches_a_shared_snippet(start_live_server):
-    server = start_live_server(ACCORD_PROXY_COUNT=1)
+def test_a_forwarded_host_never_reaches_a_shared_snippet(live_server):
+    server = live_server
+    assert server.env["ACCORD_PROXY_COUNT"] == "1"
     key = shared_cacheable_site(server)
     workers = server.workers()
     for worker in workers:  # each worker's first request is poisoned

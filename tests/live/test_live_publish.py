@@ -17,6 +17,7 @@ import pytest
 
 from cmp_server.services.demo import demo_site_config
 from tests.live.conftest import csrf_token, until_every_worker
+from tests.live.over_http import SetUp
 
 CACHE_SECONDS = 1  # ACCORD_SITE_CACHE_SECONDS of this module's server (2 by default)
 MARGIN = 1.5  # a request in flight, a slow re-read
@@ -30,9 +31,14 @@ def live_server_env():
 
 
 @pytest.fixture(scope="module")
-def admin_token(live_server):
-    live_server.create_user("publisher@example.com", "admin")
-    return live_server.create_token("publisher@example.com")
+def publisher(live_server) -> SetUp:
+    """An admin who makes the sites and accounts the tests start from, over HTTP."""
+    return SetUp(live_server, "publisher@example.com")
+
+
+@pytest.fixture(scope="module")
+def admin_token(publisher) -> str:
+    return publisher.token
 
 
 def compliant_config(**overrides) -> dict:
@@ -44,10 +50,9 @@ def wording(description: str) -> dict:
     return compliant_config(texts={"en": {"description": description}})
 
 
-def new_site(live_server, config: dict) -> str:
-    path = live_server.workdir / "new-site.json"
-    path.write_text(json.dumps(config))
-    return json.loads(live_server.accord("site", "import", path, "--json").stdout)["site_key"]
+def new_site(publisher: SetUp, config: dict) -> str:
+    """A site with this configuration as its draft, nothing published yet."""
+    return publisher.import_site(config)
 
 
 def put_draft(live_server, token: str, site_key: str, config: dict):
@@ -107,11 +112,13 @@ def within_cache_lifetime(live_server, workers, site_key: str, number: int) -> N
     assert set(configured_revisions(live_server, site_key)) == {number}
 
 
-def test_every_worker_serves_each_new_revision_within_the_cache_lifetime(live_server, admin_token):
+def test_every_worker_serves_each_new_revision_within_the_cache_lifetime(
+    live_server, publisher, admin_token
+):
     """Publish A, then B, then A again (a revert): after each, both workers serve the new
     revision. A revert has the hash of an older revision; the workers that had rendered it
     served that older revision (its number, its re-consent point) until restarted."""
-    site_key = new_site(live_server, wording("First wording."))
+    site_key = new_site(publisher, wording("First wording."))
     workers = live_server.workers()
     for number, description in enumerate(["First wording.", "Second.", "First wording."], 1):
         put_draft(live_server, admin_token, site_key, wording(description))
@@ -121,11 +128,13 @@ def test_every_worker_serves_each_new_revision_within_the_cache_lifetime(live_se
         within_cache_lifetime(live_server, workers, site_key, number)
 
 
-def test_publishing_an_unchanged_draft_is_refused_by_every_door(live_server, admin_token):
+def test_publishing_an_unchanged_draft_is_refused_by_every_door(
+    live_server, publisher, admin_token
+):
     """An unchanged draft used to become a revision that no worker served (its hash was the
     published one's): the API, the CLI and the console now refuse it, and nothing changes."""
-    password = live_server.create_user("editor@example.com", "marketer")
-    site_key = new_site(live_server, wording("Unchanged."))
+    password = publisher.user("editor@example.com", "marketer")
+    site_key = new_site(publisher, wording("Unchanged."))
     assert publish(live_server, admin_token, site_key).status_code == 201
 
     api = publish(live_server, admin_token, site_key)
@@ -170,7 +179,7 @@ def problem_codes(output: str) -> list[str]:
     return sorted(line[4:].split(":")[0] for line in output.splitlines() if line[:4] == "  - ")
 
 
-def test_the_cli_refuses_to_import_and_publish_what_the_console_refuses(live_server):
+def test_the_cli_refuses_to_import_and_publish_what_the_console_refuses(live_server, admin_token):
     path = live_server.workdir / "non-compliant.json"
     path.write_text(json.dumps({**NON_COMPLIANT, "name": "Refused shop"}))
 
@@ -179,12 +188,12 @@ def test_the_cli_refuses_to_import_and_publish_what_the_console_refuses(live_ser
     assert result.returncode == 1
     assert problem_codes(result.stderr) == sorted(NON_COMPLIANT_CODES)
     assert "nothing was changed" in result.stderr
-    listed = json.loads(live_server.accord("site", "list", "--json").stdout)
-    assert "Refused shop" not in [site["name"] for site in listed]
+    listed = live_server.api("GET", "/sites", admin_token).json()["sites"]
+    assert listed and "Refused shop" not in [site["name"] for site in listed]
 
 
-def test_the_cli_refuses_to_publish_a_non_compliant_draft(live_server, admin_token):
-    site_key = new_site(live_server, NON_COMPLIANT)
+def test_the_cli_refuses_to_publish_a_non_compliant_draft(live_server, publisher, admin_token):
+    site_key = new_site(publisher, NON_COMPLIANT)
 
     result = live_server.accord("site", "publish", site_key, check=False)
 
@@ -200,8 +209,8 @@ def test_the_cli_refuses_to_publish_a_non_compliant_draft(live_server, admin_tok
     assert codes == set(NON_COMPLIANT_CODES)
 
 
-def test_a_cli_publish_is_audited_and_reaches_every_worker(live_server, admin_token):
-    site_key = new_site(live_server, wording("Before."))
+def test_a_cli_publish_is_audited_and_reaches_every_worker(live_server, publisher, admin_token):
+    site_key = new_site(publisher, wording("Before."))
     live_server.accord("site", "publish", site_key)
     assert set(served_revisions(live_server, site_key, polls=8)) == {1}
     workers = live_server.workers()

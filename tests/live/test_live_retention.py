@@ -12,6 +12,7 @@ import pytest
 
 from cmp_server.services.demo import demo_site_config
 from tests.live.conftest import csrf_token, until_every_worker
+from tests.live.over_http import SetUp
 
 DPO_RETENTION = 400
 CACHE_SECONDS, MARGIN = 1, 1.5  # ACCORD_SITE_CACHE_SECONDS of this module's server (2 by default)
@@ -25,23 +26,21 @@ def live_server_env():
 
 @pytest.fixture(scope="module")
 def people(live_server):
-    """Tokens of an admin, a marketer and a DPO, and the marketer's console password."""
-    tokens = {}
-    passwords = {}
-    for role in ("admin", "marketer", "dpo"):
-        email = f"{role}@retention.example"
-        passwords[role] = live_server.create_user(email, role)
-        tokens[role] = live_server.create_token(email)
-    return tokens, passwords
+    """Tokens of an admin, a marketer and a DPO, and the marketer's console password; the
+    admin makes the others and the sites over HTTP (`SetUp`)."""
+    admin = SetUp(live_server, "admin@retention.example")
+    tokens = {"admin": admin.token}
+    passwords = {"admin": admin.password}
+    for role in ("marketer", "dpo"):
+        passwords[role], tokens[role] = admin.user_with_token(f"{role}@retention.example", role)
+    return tokens, passwords, admin
 
 
 @pytest.fixture
 def site_key(live_server, people):
     """A site whose DPO set retention to DPO_RETENTION days on the retention API."""
-    tokens, _ = people
-    path = live_server.workdir / "retention-site.json"
-    path.write_text(json.dumps(demo_site_config(["https://shop.example"])))
-    key = json.loads(live_server.accord("site", "import", path, "--json").stdout)["site_key"]
+    tokens, _, admin = people
+    key = admin.import_site(demo_site_config(["https://shop.example"]))
     answer = live_server.api(
         "PUT", f"/sites/{key}/retention", tokens["dpo"], json={"retention_days": DPO_RETENTION}
     )
@@ -60,7 +59,7 @@ def put_config(live_server, token, site_key, document):
 
 
 def audit_events(live_server, people, site_key, action) -> list[dict]:
-    tokens, _ = people
+    tokens, *_ = people
     answer = live_server.api("GET", f"/audit?site={site_key}&action={action}", tokens["admin"])
     assert answer.status_code == 200, answer.text
     return answer.json()["events"]
@@ -81,7 +80,7 @@ def retention_changes(live_server, people, site_key) -> list[tuple]:
 
 
 def test_a_marketer_cannot_shorten_retention_through_the_config_api(live_server, people, site_key):
-    tokens, _ = people
+    tokens, *_ = people
     document = config(live_server, tokens["marketer"], site_key)
     assert document["retention_days"] == DPO_RETENTION
 
@@ -101,7 +100,7 @@ def test_a_marketer_cannot_shorten_retention_through_the_config_api(live_server,
 def test_a_marketer_may_send_the_document_back_with_retention_as_it_is_or_without_it(
     live_server, people, site_key
 ):
-    tokens, _ = people
+    tokens, *_ = people
     document = config(live_server, tokens["marketer"], site_key)
     same = put_config(live_server, tokens["marketer"], site_key, document)
     assert same.status_code == 200, same.text
@@ -113,7 +112,7 @@ def test_a_marketer_may_send_the_document_back_with_retention_as_it_is_or_withou
 def test_a_marketer_cannot_shorten_retention_in_the_consoles_json_editor(
     live_server, people, site_key
 ):
-    tokens, passwords = people
+    tokens, passwords, _ = people
     console = live_server.login("marketer@retention.example", passwords["marketer"])
     url = f"{live_server.url}/admin/sites/{site_key}/json"
     page = console.get(url, timeout=30)
@@ -134,7 +133,7 @@ def test_a_marketer_cannot_shorten_retention_in_the_consoles_json_editor(
 def test_an_admin_changing_retention_in_the_config_is_audited_as_a_retention_change(
     live_server, people, site_key
 ):
-    tokens, _ = people
+    tokens, *_ = people
     document = config(live_server, tokens["admin"], site_key)
     answer = put_config(live_server, tokens["admin"], site_key, {**document, "retention_days": 90})
     assert answer.status_code == 200, answer.text
@@ -150,7 +149,7 @@ def test_an_admin_changing_retention_in_the_config_is_audited_as_a_retention_cha
 def test_the_operator_may_change_retention_with_site_import_audited_as_the_cli(
     live_server, people, site_key
 ):
-    tokens, _ = people
+    tokens, *_ = people
     path = live_server.workdir / "shorter.json"
     document = config(live_server, tokens["admin"], site_key)
     path.write_text(json.dumps({**document, "retention_days": 30}))
@@ -166,7 +165,7 @@ def test_allowed_origins_apply_at_once_and_are_audited_apart_from_the_draft(
 ):
     """Origins are not part of a revision: whoever edits the draft (admin, marketer) changes
     who may post consents at once, so each change is its own audit event."""
-    tokens, _ = people
+    tokens, *_ = people
     new_origin = "https://new-shop.example"
     preflight = {"Origin": new_origin, "Access-Control-Request-Method": "POST"}
     consents = f"/api/v1/sites/{site_key}/consents"

@@ -6,10 +6,12 @@ move the head and the later checkpoints back, and the database alone still verif
 witness kept the checkpoint it cosigned, so `accord proofs verify` now names it. A witness
 that is down must never cost a consent: checkpoints reach it on a later run.
 
-Each test works on a site of its own, so the servers are shared by the module: one with a
-running witness (`witnessed`), one whose witness is down (`unreachable`), and `live_server`
-with no witness at all. /healthz reports the worst lag over every site, so its test has a
-server and a witness of its own.
+Each test works on a site of its own, so the servers are shared by the module: `live_server`,
+whose checkpoints a running witness cosigns (`witnessed`), and one whose witness is down
+(`unreachable`). /healthz reports the worst lag over every site, so its test has a server and
+a witness of its own; what the Verify page says with no witness at all is read on a server
+without one (SQLite only: a page's wording). Sites, accounts and tokens are made over HTTP
+(`SetUp`); the `accord proofs` commands are what is checked.
 """
 
 import json
@@ -21,10 +23,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from cmp_server.services.demo import demo_site_config
 from config import normalise_database_url
 from tests.fixtures.network import free_port
 from tests.live.conftest import csrf_token
-from tests.proof.test_accord_verify import post_consents, publish_site
+from tests.live.over_http import SetUp
+from tests.proof.test_accord_verify import ORIGIN, post_consents
 from tests.proof.witness_process import Witness
 
 BIN = Path(sys.executable).parent
@@ -43,17 +47,28 @@ def witness(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def witnessed(more_live_servers, witness):
-    """A server whose checkpoints `witness` cosigns."""
-    return more_live_servers(ACCORD_WITNESSES=witness.url)
+def live_server_env(witness):
+    """The module's `live_server` sends its checkpoints to `witness`."""
+    return {"ACCORD_WITNESSES": witness.url}
+
+
+@pytest.fixture(scope="module")
+def witnessed(live_server) -> SetUp:
+    """The module's server, whose checkpoints `witness` cosigns (with its set-up admin)."""
+    return SetUp(live_server)
 
 
 @pytest.fixture(scope="module")
 def unreachable(more_live_servers):
-    """A server whose witness is down: (server, the witness's URL, its port)."""
+    """A server whose witness is down: (its set-up admin, the witness's URL, its port)."""
     port = free_port()
     down = f"http://127.0.0.1:{port}"
-    return more_live_servers(ACCORD_WITNESSES=down), down, port
+    return SetUp(more_live_servers(ACCORD_WITNESSES=down)), down, port
+
+
+def publish_site(setup: SetUp, name: str) -> str:
+    """A published site of the demo's configuration, under this name; returns its key."""
+    return setup.import_site({**demo_site_config([ORIGIN]), "name": name}, publish=True)
 
 
 def sql(server, statement: str, **params) -> None:
@@ -84,8 +99,8 @@ def cut_tail(server, site_key: str, keep: int) -> None:
 
 
 def test_a_cut_tail_is_caught_by_verify_with_a_witness(witnessed, witness):
-    server = witnessed
-    site_key = publish_site(server, "Witnessed shop")
+    server = witnessed.server
+    site_key = publish_site(witnessed, "Witnessed shop")
     post_consents(server, site_key, 3)
     server.accord("proofs", "checkpoint", "--site", site_key)  # size 3: not cut below
     post_consents(server, site_key, 4)
@@ -109,8 +124,8 @@ def test_a_cut_tail_is_caught_by_verify_with_a_witness(witnessed, witness):
 
 
 def test_a_rewritten_tail_grown_back_is_caught_too(witnessed, witness):
-    server = witnessed
-    site_key = publish_site(server, "Rewritten shop")
+    server = witnessed.server
+    site_key = publish_site(witnessed, "Rewritten shop")
     post_consents(server, site_key, 5)
     server.accord("proofs", "checkpoint", "--site", site_key)
     cut_tail(server, site_key, 3)
@@ -123,8 +138,9 @@ def test_a_rewritten_tail_grown_back_is_caught_too(witnessed, witness):
 
 
 def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
-    server, down, port = unreachable
-    site_key = publish_site(server, "Busy shop")
+    setup, down, port = unreachable
+    server = setup.server
+    site_key = publish_site(setup, "Busy shop")
     post_consents(server, site_key, 4)  # each one 201 (asserted inside)
     first = server.accord("proofs", "checkpoint", "--site", site_key)
     assert f"witness {down}: unreachable" in first.stdout
@@ -147,8 +163,8 @@ def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
 
 
 def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness):
-    server = witnessed
-    site_key = publish_site(server, "Audited shop")
+    server = witnessed.server
+    site_key = publish_site(witnessed, "Audited shop")
     post_consents(server, site_key, 5)
     server.accord("proofs", "checkpoint", "--site", site_key)
     bundle = server.workdir / f"proof-{site_key}.zip"
@@ -171,10 +187,11 @@ def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness)
     assert f"Witness {key_id}:  cosigned a checkpoint of this bundle" in ok.stdout
 
 
-def verify_page(server, site_key: str, run=False) -> str:
+def verify_page(setup: SetUp, site_key: str, run=False) -> str:
     """The console's Verify page as a DPO sees it (after pressing "Verify now" if `run`)."""
+    server = setup.server
     email = f"dpo-{uuid.uuid4().hex[:8]}@example.com"
-    session = server.login(email, server.create_user(email, "dpo"))
+    session = server.login(email, setup.user(email, "dpo"))
     url = f"{server.url}/admin/sites/{site_key}/verify"
     page = session.get(url, timeout=30)
     assert page.status_code == 200
@@ -184,17 +201,21 @@ def verify_page(server, site_key: str, run=False) -> str:
     return page.text
 
 
-def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(unreachable, live_server):
-    lagging, down, _ = unreachable
-    site_key = publish_site(lagging, "Lagging shop")
+def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(unreachable):
+    setup, down, _ = unreachable
+    lagging = setup.server
+    site_key = publish_site(setup, "Lagging shop")
     post_consents(lagging, site_key, 3)
     lagging.accord("proofs", "checkpoint", "--site", site_key)
-    page = verify_page(lagging, site_key, run=True)
+    page = verify_page(setup, site_key, run=True)
     assert f"<td>{down}</td><td>nothing yet</td><td>—</td><td>3</td>" in page
     assert "The log does not verify" in page and f"witness {down} could not be asked" in page
     assert "No witness is configured" not in page
 
-    alone = live_server  # no witness configured
+
+@pytest.mark.sqlite_only
+def test_the_verify_page_says_when_no_witness_is_configured(start_live_server):
+    alone = SetUp(start_live_server())  # no witness configured
     site_key = publish_site(alone, "Lonely shop")
     page = verify_page(alone, site_key)
     assert "No witness is configured" in page
@@ -212,8 +233,9 @@ def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, own
     """What a monitoring system sees: the lag grows with consents not yet cosigned, /healthz
     stays 200, and Prometheus reads the same figure with an API token."""
     witness = own_witness
-    server = start_live_server(ACCORD_WITNESSES=witness.url)
-    site_key = publish_site(server, "Monitored shop")
+    setup = SetUp(start_live_server(ACCORD_WITNESSES=witness.url))
+    server = setup.server
+    site_key = publish_site(setup, "Monitored shop")
     post_consents(server, site_key, 3)
     server.accord("proofs", "checkpoint", "--site", site_key)
     post_consents(server, site_key, 2)
@@ -223,8 +245,7 @@ def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, own
     assert health.json()["witnesses"] == {
         witness.url: {"site": site_key, "cosigned_size": 3, "behind": 2}
     }
-    server.create_user("prometheus@example.com", "marketer", site_keys=[site_key])
-    token = server.create_token("prometheus@example.com")
+    _, token = setup.user_with_token("prometheus@example.com", "marketer", [site_key])
     metrics = server.api("GET", "/metrics", token)
     assert metrics.status_code == 200, metrics.text
     lag = f'accord_witness_lag_records{{site="{site_key}",witness="{witness.url}"}} 2'
