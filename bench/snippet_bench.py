@@ -103,6 +103,7 @@ five-year guarantee on every part and free returns for thirty days.</p>
 <p>Price: 189 EUR. <a href="/privacy">Privacy policy</a></p></main>{body}</body></html>"""
 
 ACCORD_BANNER = '[data-accord="banner"]'
+SENT = "() => !JSON.parse(localStorage.accord_queue || '[]').length"
 ACCORD_ACCEPT = '[data-accord="banner"] [data-accord-action="accept_all"]'
 # name: the button that accepts everything in its banner (for the returning visit).
 ACCEPT = {
@@ -253,6 +254,12 @@ def visit_twice(browser, url: str, banner: str | None, accept: str | None) -> tu
         if accept:
             page.click(accept, timeout=5000)
             page.wait_for_timeout(300)  # the decision is written
+            if accept == ACCORD_ACCEPT:
+                # Its record has been answered (nothing left in the queue), and Accord's
+                # server, on the same two cores as the browser, has finished with it: a
+                # visitor coming back later does not share the CPU with their own consent.
+                page.wait_for_function(SENT, timeout=10000)
+                page.wait_for_timeout(500)
         if accept or not banner:
             page.close()
             page = context.new_page()
@@ -298,8 +305,10 @@ def served_gzip(url: str) -> int:
 
 
 @contextmanager
-def accord_server():
-    """Accord's demo site under gunicorn; yields (base URL, site key)."""
+def accord_server(page_origin: str):
+    """Accord's demo site under gunicorn, its consents accepted from the pages' origin (as a
+    real site's are: refused, they would be retried through the returning visit); yields
+    (base URL, site key, environment)."""
     with (
         tempfile.TemporaryDirectory(prefix="accord-snippet-bench-") as instance,
         database("sqlite") as url,
@@ -307,7 +316,7 @@ def accord_server():
         env = accord_env(url, instance, ACCORD_DEMO_PASSWORD=secrets.token_urlsafe(16))
         accord(env, "db", "upgrade")
         with gunicorn("wsgi:app", env, workers=1, threads=4) as base:
-            accord(env, "demo", "--origin", base)
+            accord(env, "demo", "--origin", base, "--origin", page_origin)
             site_key = json.loads(accord(env, "site", "list", "--json"))[0]["site_key"]
             yield base, site_key, env
 
@@ -340,10 +349,11 @@ def main():
     with ExitStack() as stack:
         pages = {name: REFERENCES[name][2:] for name in names if name in REFERENCES}
         pages["none"] = ("", "")
+        url, fetched = stack.enter_context(page_server(pages))  # Accord's pages added below
         targets = []  # (label, page name, banner selector, accept selector)
         sizes = {}
         if "accord" in names:
-            base, key, env = stack.enter_context(accord_server())
+            base, key, env = stack.enter_context(accord_server(url))
             stub = accord(env, "site", "snippet", key, "--base-url", base)
             pages["accord"] = (stub, "")
             pages["accord-sync"] = (f'<script src="{base}/s/{key}.js"></script>', "")
@@ -363,7 +373,6 @@ def main():
         for name in names:
             if name in REFERENCES:
                 targets.append((REFERENCES[name][0], name, REFERENCES[name][1], ACCEPT[name]))
-        url, fetched = stack.enter_context(page_server(pages))
 
         from playwright.sync_api import sync_playwright
 
