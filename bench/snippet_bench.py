@@ -11,8 +11,9 @@ documentation says). Headless Debian Chromium, through CDP: CPU throttled 4x and
 as deployed; the page and the references' files from one local page server.
 
 Each round loads every page twice in a fresh browser context: a first visit (empty cache, no
-cookie), then, after "accept all" is clicked in the banner, a returning visit to the same page
-(its cache and cookies kept). Rounds are interleaved, their order rotating, after one discarded
+cookie), then, after "accept all" is clicked in the banner (and, for Accord, the decision has
+been answered by its server), a returning visit to the same page in a new tab (cache and
+cookies kept; the first tab closed). Rounds are interleaved, their order rotating, after one discarded
 warm-up round, so a burst of load on this shared machine falls on every page alike. Per page
 and visit, the medians over the rounds of:
 
