@@ -13,9 +13,9 @@ as deployed; the page and the references' files from one local page server.
 Each round loads every page twice in a fresh browser context: a first visit (empty cache, no
 cookie), then, after "accept all" is clicked in the banner (and, for Accord, the decision has
 been answered by its server), a returning visit to the same page in a new tab (cache and
-cookies kept; the first tab closed). Rounds are interleaved, their order rotating, after one discarded
-warm-up round, so a burst of load on this shared machine falls on every page alike. Per page
-and visit, the medians over the rounds of:
+cookies kept; the first tab closed). Rounds are interleaved, their order rotating, after one
+discarded warm-up round, so a burst of load on this shared machine falls on every page alike.
+Per page and visit, the medians over the rounds of:
 
 - FCP and LCP (PerformanceObserver 'paint' and 'largest-contentful-paint'), ms from navigation;
 - banner visible: the first animation frame in which the banner is rendered and not
