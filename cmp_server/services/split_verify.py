@@ -16,6 +16,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 
 from sqlalchemy import create_engine
 
@@ -30,6 +31,8 @@ CHILD_COMMAND = (sys.executable, "-m", "cmp_server.services.split_verify")
 # A second process that has not answered by then is given up, and this one checks the second
 # half itself.
 CHILD_TIMEOUT = 600
+# At most one second process per process at a time (a server worker's threads share it).
+_SECOND_PROCESS = threading.BoundedSemaphore(1)
 
 
 def should_split(records: int) -> bool:
@@ -81,7 +84,19 @@ def _answer(child) -> Run | None:
 
 
 def feed_in_two(verifier: ChainVerifier, site_id: int, start: int, size: int, progress=None):
-    """Feed `verifier` (positioned at `start`) the log up to `size`, split in two halves."""
+    """Feed `verifier` (positioned at `start`) the log up to `size`, split in two halves; in
+    one pass while this process already has a second one at work (a Verify button pressed
+    again and again starts one Python at a time, not one per press)."""
+    if not _SECOND_PROCESS.acquire(blocking=False):
+        verifier.feed(verify_rows(site_id, start))
+        return
+    try:
+        _feed_in_two(verifier, site_id, start, size, progress)
+    finally:
+        _SECOND_PROCESS.release()
+
+
+def _feed_in_two(verifier: ChainVerifier, site_id: int, start: int, size: int, progress):
     middle = start + (size - start + 1) // 2
     middle_hash = db.session.execute(
         db.text("SELECT prev_hash FROM consent_records WHERE site_id = :s AND position = :p"),

@@ -249,6 +249,24 @@ def test_the_second_half_is_checked_by_another_process(client, make_site, monkey
     assert not result.ok and result.problem.position == 7 and result.records == 6
 
 
+def test_one_second_process_at_a_time(client, make_site, monkeypatch):
+    """While a verification has its second process at work, another one in the same process
+    (a Verify pressed again, in another thread of the worker) checks in one pass, same verdict."""
+    from cmp_server.services import split_verify
+
+    def started(*args):
+        raise AssertionError("a second process was started meanwhile")
+
+    site = make_site()
+    post_consents(client, site, 8)
+    sql("UPDATE consent_records SET regime = 'opt_out' WHERE position = 7")
+    monkeypatch.setattr(split_verify, "_start_second_half", started)
+    db.session.rollback()
+    with split_verify._SECOND_PROCESS:
+        result = verification.verify_site_log(site, split=True)
+    assert not result.ok and result.problem.position == 7 and result.records == 6
+
+
 @pytest.mark.parametrize(
     "child",
     ["import sys; sys.exit(3)", "pass", "import sys; sys.stdout.write('not a pickle')"],
