@@ -303,6 +303,7 @@ def scanner_settings(env) -> dict:
         "ACCORD_REDIS_URL": redis_url,
         "ACCORD_CHROMIUM": env.get("ACCORD_CHROMIUM") or "/usr/bin/chromium",
         "ACCORD_SCAN_SETTLE_MS": _int(env, "ACCORD_SCAN_SETTLE_MS", 1500, 0),
+        "ACCORD_SCAN_QUIET_MS": _int(env, "ACCORD_SCAN_QUIET_MS", 500, 0),
         "ACCORD_SCAN_BANNER_TIMEOUT_MS": _int(env, "ACCORD_SCAN_BANNER_TIMEOUT_MS", 10_000, 100),
         "ACCORD_SCAN_PRIVATE_NETWORKS": _bool(env, "ACCORD_SCAN_PRIVATE_NETWORKS", False),
     }

@@ -23,6 +23,12 @@ Per page and visit, the medians over the rounds of:
 - TBT: the sum over long tasks of their time past 50 ms, and the count of long tasks;
 - CLS: the cumulative layout shift.
 
+The verdict on the FCP/LCP targets compares the medians, and prints next to it the median of
+the per-round differences (Accord minus no CMP, loaded close together in the same round): a
+burst of load on this shared machine moves both pages of a round, and the medians of 10 loads
+move by 30-60 ms between runs, about the size of the targets. The long-task line says in what
+share of the loads a long task was seen, for the page without a CMP too.
+
 Also printed: gzip bytes of what each page fetched for its CMP (Accord: as served, with
 `Accept-Encoding: gzip`; references: gzip -9 of their JS and CSS), and axe-core's WCAG 2.1
 A/AA violations with the banner open (one unthrottled load).
@@ -284,7 +290,8 @@ def axe_rules(browser, url: str, selector: str) -> list[str]:
     return rules
 
 
-def medians(loads: list[dict]) -> dict | None:
+def medians(loads: list[dict | None]) -> dict | None:
+    loads = [b for b in loads if b]
     if not loads:
         return None
     med = lambda key: statistics.median(b[key] for b in loads)  # noqa: E731
@@ -294,8 +301,17 @@ def medians(loads: list[dict]) -> dict | None:
         "visible": statistics.median(b["visible"] for b in loads) if loads[0]["visible"] else None,
         "tbt": med("tbt"),
         "longtasks": statistics.median(len(b["longtasks"]) for b in loads),
+        "with_longtask": sum(bool(b["longtasks"]) for b in loads) / len(loads),
         "cls": med("cls"),
     }
+
+
+def paired_delta(seen: dict, label: str, reference: str, visit: int, metric: str) -> float:
+    """The median over rounds of (label - reference): the two pages of a round load close
+    together, so a burst of load on the machine moves both; a check on the difference of
+    medians, which such bursts blur."""
+    pairs = zip(seen[label][visit], seen[reference][visit], strict=True)
+    return statistics.median(a[metric] - b[metric] for a, b in pairs if a and b)
 
 
 def served_gzip(url: str) -> int:
@@ -388,10 +404,9 @@ def main():
             for label, name, banner, accept in targets[turn:] + targets[:turn]:
                 fetched.clear()
                 first, returning = visit_twice(browser, f"{url}/{name}.html", banner, accept)
-                if round_:
+                if round_:  # one entry per round in each list (None: not measured)
                     seen[label][0].append(first)
-                    if returning:
-                        seen[label][1].append(returning)
+                    seen[label][1].append(returning)
                 files.setdefault(label, sorted({f for f in fetched if f.endswith((".js", ".css"))}))
         rows = []
         for label, name, banner, _ in targets:
@@ -432,17 +447,24 @@ def main():
         slack = FCP_LCP_SLACK_MS[visit]
         for metric in ("fcp", "lcp"):
             delta = ours[i][metric] - base_row[i][metric]
+            paired = paired_delta(seen, "Accord, recommended", "no CMP", i - 2, metric)
             checks.append(
                 (
                     f"{visit} visit {metric.upper()} {ours[i][metric]:.0f} ms, {delta:+.0f} ms "
-                    f"against no CMP ({base_row[i][metric]:.0f} ms): within {slack} ms",
+                    f"against no CMP ({base_row[i][metric]:.0f} ms): within {slack} ms "
+                    f"(median of the per-round differences: {paired:+.0f} ms)",
                     delta <= slack,
                 )
             )
     first = ours[2]
     checks += [
         (f"first visit gzip {ours[1][0]} B under {GZIP_TARGET} B", ours[1][0] < GZIP_TARGET),
-        (f"no long task (median {first['longtasks']:g})", first["longtasks"] == 0),
+        (
+            f"no long task (median {first['longtasks']:g}; loads with one: first visit "
+            f"{first['with_longtask']:.0%}, returning {ours[3]['with_longtask']:.0%}, "
+            f"no CMP {base_row[2]['with_longtask']:.0%} / {base_row[3]['with_longtask']:.0%})",
+            first["longtasks"] == 0 and ours[3]["longtasks"] == 0,
+        ),
         (f"layout shift 0 (median {first['cls']:.3f})", first["cls"] == 0),
         (f"axe-core finds nothing ({len(ours[4])})", not ours[4]),
     ]

@@ -19,7 +19,11 @@ from cmp_server import create_app
 from cmp_server.extensions import db
 from cmp_server.services import demo, lookup
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.databases"]
+pytest_plugins = [
+    "tests.fixtures.factories",
+    "tests.fixtures.databases",
+    "tests.fixtures.live_databases",
+]
 if Path(__file__).with_name("fixtures").joinpath("browser.py").exists():
     pytest_plugins.append("tests.fixtures.browser")
 
@@ -30,12 +34,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-def _postgres_database():
-    """Create a throwaway database; returns (url, drop) or (None, reason)."""
+def _postgres_database(template: str | None = None):
+    """Create a throwaway database, empty or a copy of database `template` (which must have
+    no open connection); returns (url, drop) or (None, reason)."""
     name = f"accord_test_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
     except psycopg.OperationalError as exc:
         return None, f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}"
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]

@@ -3,6 +3,7 @@ local user: run outside the checkout, files on disk, settings that would open a 
 """
 
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -37,6 +38,37 @@ def accord(*args, cwd, env=None, umask=None, input=None) -> subprocess.Completed
         timeout=120,
         umask=-1 if umask is None else umask,
     )
+
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway test account
+
+
+def copy_instance(template: Path, folder: Path) -> None:
+    """A copy of the instance folder `template` (modes included) in `folder`, where a command
+    run from `folder` finds it (./instance)."""
+    shutil.copytree(template, folder / "instance")
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory) -> Path:
+    """The instance folder (database, secret key) that `accord db upgrade` makes in an empty
+    folder, made once: the tests whose subject comes after the upgrade start from a copy of
+    it instead of running the command again (a Python that imports the app, each time)."""
+    folder = tmp_path_factory.mktemp("upgraded")
+    result = accord("db", "upgrade", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "instance"
+
+
+@pytest.fixture(scope="module")
+def with_an_admin(upgraded, tmp_path_factory) -> Path:
+    """`upgraded`, then `accord user create` of an admin a@example.com."""
+    folder = tmp_path_factory.mktemp("with-an-admin")
+    copy_instance(upgraded, folder)
+    args = ["user", "create", "--email", "a@example.com", "--role", "admin"]
+    result = accord(*args, cwd=folder, input=f"{PASSWORD}\n")
+    assert result.returncode == 0, result.stderr
+    return folder / "instance"
 
 
 # --- 17: outside the checkout ---------------------------------------------------------------
@@ -96,9 +128,9 @@ def test_a_new_instance_is_private_under_the_default_umask(tmp_path):
         assert mode(file) == 0o600, file
 
 
-def test_an_existing_world_readable_database_is_made_private(tmp_path):
+def test_an_existing_world_readable_database_is_made_private(tmp_path, upgraded):
     env = {"ACCORD_INSTANCE_PATH": str(tmp_path / "instance")}
-    assert accord("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    copy_instance(upgraded, tmp_path)
     database = tmp_path / "instance" / "accord.db"
     database.chmod(0o644)
     assert accord("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
@@ -108,9 +140,9 @@ def test_an_existing_world_readable_database_is_made_private(tmp_path):
 # --- 10: staff text in a terminal -----------------------------------------------------------
 
 
-def test_site_list_never_prints_a_terminal_escape(tmp_path):
+def test_site_list_never_prints_a_terminal_escape(tmp_path, upgraded):
     """A name saved before control characters were refused is printed escaped."""
-    assert accord("db", "upgrade", cwd=tmp_path).returncode == 0
+    copy_instance(upgraded, tmp_path)
     made = accord(
         "site", "create", "--name", "Shop", "--origin", "https://shop.example", cwd=tmp_path
     )
@@ -124,8 +156,8 @@ def test_site_list_never_prints_a_terminal_escape(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["Shop\x1b[2J", "Shop\nadmin@example.com", "Shop\x9b31m"])
-def test_site_create_refuses_control_characters(tmp_path, name):
-    assert accord("db", "upgrade", cwd=tmp_path).returncode == 0
+def test_site_create_refuses_control_characters(tmp_path, upgraded, name):
+    copy_instance(upgraded, tmp_path)
     result = accord("site", "create", "--name", name, cwd=tmp_path)
     assert result.returncode != 0
     assert "control characters" in result.stderr
@@ -133,12 +165,8 @@ def test_site_create_refuses_control_characters(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", ["ci\x1b[2J", "ci\nfake line"])
-def test_token_names_refuse_control_characters(tmp_path, name):
-    assert accord("db", "upgrade", cwd=tmp_path).returncode == 0
-    password = "correct horse battery staple"  # noqa: S105 - a throwaway test account
-    args = ["user", "create", "--email", "a@example.com", "--role", "admin"]
-    result = accord(*args, cwd=tmp_path, input=f"{password}\n")
-    assert result.returncode == 0, result.stderr
+def test_token_names_refuse_control_characters(tmp_path, with_an_admin, name):
+    copy_instance(with_an_admin, tmp_path)
     token = accord("token", "create", "--email", "a@example.com", "--name", name, cwd=tmp_path)
     assert token.returncode != 0
     assert "control characters" in token.stderr

@@ -13,6 +13,7 @@ Nothing here knows the site's declarations: `classify` turns these observations 
 
 import contextlib
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -66,14 +67,18 @@ class ScanError(Exception):
 @dataclass
 class ScanOptions:
     """How a scan browses. From the operator's settings (service.options_from_config):
-    ACCORD_CHROMIUM (`chromium`); ACCORD_SCAN_SETTLE_MS (`settle_ms`); and
-    ACCORD_SCAN_BANNER_TIMEOUT_MS (`banner_timeout_ms`, default 10000): how long the scan waits
-    for the banner to show, and for each click's effect, before it stops with "no Accord
-    banner" (exit status 2): more for a slow site, less to fail fast on a test rig."""
+    ACCORD_CHROMIUM (`chromium`); ACCORD_SCAN_SETTLE_MS (`settle_ms`);
+    ACCORD_SCAN_QUIET_MS (`quiet_ms`); and ACCORD_SCAN_BANNER_TIMEOUT_MS (`banner_timeout_ms`,
+    default 10000): how long the scan waits for the banner to show, and for each click's
+    effect, before it stops with "no Accord banner" (exit status 2): more for a slow site, less
+    to fail fast on a test rig."""
 
     pages: int = 5
     chromium: str = "/usr/bin/chromium"
     settle_ms: int = 1500  # the longest wait for the network to go quiet after each step
+    # How long no request may be in flight for the network to count as quiet: Playwright's
+    # "networkidle" (500 ms) by default; less on a test rig whose pages answer at once.
+    quiet_ms: int = 500
     banner_timeout_ms: int = 10_000
     navigation_timeout_ms: int = 30_000
     locale: str = "en-US"
@@ -97,6 +102,48 @@ class Observations:
     def _add(table: dict, key: tuple, phase: str, **fields) -> None:
         entry = table.setdefault(key, {**fields, "phases": set()})
         entry["phases"].add(phase)
+
+
+class Traffic:
+    """The requests in flight in one browser context, from its events, for `wait_quiet`.
+    Playwright's "networkidle" is not used: its 500 ms of silence is a constant, and a page
+    reaches it once per navigation, so a wait for it after a click returns at once."""
+
+    MIN_STEP = 0.01  # seconds: the shortest pause between two looks (quiet_ms may be 0)
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.in_flight: set = set()
+        self.last_change = clock()
+
+    def watch(self, context) -> None:
+        context.on("request", self.started)
+        context.on("requestfinished", self.ended)
+        context.on("requestfailed", self.ended)  # aborted by the guard, cancelled, refused
+
+    def started(self, request) -> None:
+        self.in_flight.add(request)
+        self.last_change = self.clock()
+
+    def ended(self, request) -> None:
+        self.in_flight.discard(request)
+        self.last_change = self.clock()
+
+    def wait_quiet(self, pump: Callable[[float], None], quiet_ms: int, settle_ms: int) -> bool:
+        """Return True once no request has been in flight for `quiet_ms`, False when that
+        did not happen within `settle_ms` (a page that keeps polling). `pump(seconds)` waits
+        while the browser's events are delivered (page.wait_for_timeout). Silence counts from
+        the call at the earliest: what the step just did may not have reached us yet."""
+        start = self.clock()
+        quiet, deadline = quiet_ms / 1000, start + settle_ms / 1000
+        while True:
+            now = self.clock()
+            silent = 0.0 if self.in_flight else now - max(self.last_change, start)
+            if silent >= quiet:
+                return True
+            if now >= deadline:
+                return False
+            pump(min(max(quiet - silent, self.MIN_STEP), deadline - now))
 
 
 def _is_consent_post(response) -> bool:
@@ -147,23 +194,29 @@ class Scanner:
         self.done = 0
         self.total = 2 + 2 * (1 + options.pages)  # refined once the pages are known
         self.initiators: dict[str, str] = {}
+        self.traffic = Traffic()  # of the phase's context (_open)
         self.private_hosts: dict[str, bool] = {}  # host -> private, resolved once per scan
 
-    def run(self) -> Observations:
-        if not Path(self.options.chromium).exists():
+    def run(self, browser=None) -> Observations:
+        """Scan in a Chromium of its own, launched for this scan and closed after; or in
+        `browser`, one already running in this thread and left open (tests that scan
+        several times: a launch costs about a second)."""
+        if browser is None and not Path(self.options.chromium).exists():
             raise ScanError(f"{self.options.chromium} is missing: install Debian's chromium")
         from playwright.sync_api import Error, sync_playwright
 
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=self.options.chromium, args=CHROMIUM_ARGS
-                )
-                try:
-                    pages = self._refuse(browser)
-                    self._accept(browser, pages)
-                finally:
-                    browser.close()
+            if browser is not None:
+                self._browse(browser)
+            else:
+                with sync_playwright() as playwright:
+                    own = playwright.chromium.launch(
+                        executable_path=self.options.chromium, args=CHROMIUM_ARGS
+                    )
+                    try:
+                        self._browse(own)
+                    finally:
+                        own.close()
         except Error as exc:
             raise ScanError(f"the browser failed: {str(exc).splitlines()[0]}") from exc
         for entry in self.seen.requests.values():
@@ -171,6 +224,10 @@ class Scanner:
         return self.seen
 
     # --- the phases -------------------------------------------------------------------------
+
+    def _browse(self, browser) -> None:
+        pages = self._refuse(browser)
+        self._accept(browser, pages)
 
     def _refuse(self, browser) -> list[str]:
         context, page = self._open(browser)
@@ -211,6 +268,8 @@ class Scanner:
             context.route("**/*", self._guard)
             context.route_web_socket(WEB_SOCKETS, self._guard_socket)
         context.on("request", self._on_request)
+        self.traffic = Traffic()
+        self.traffic.watch(context)
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.on("Network.requestWillBeSent", self._on_will_be_sent)
@@ -284,9 +343,8 @@ class Scanner:
             ) from None
         self._find_accord(page)
         self.phase = phase  # what the click sets off belongs to the phase it starts
-        # The decision's POST is awaited, not left to `_settle`: the page reached "networkidle"
-        # before the click, so that wait may return at once, and the receipt Accord stores on
-        # the answer would be missed on a slow server.
+        # The decision's POST is awaited, not left to `_settle`: a slow server may answer it
+        # after the quiet window, and the receipt Accord stores on the answer would be missed.
         with contextlib.suppress(PlaywrightTimeout), page.expect_response(_is_consent_post):
             page.locator(f'{BANNER} [data-accord-action="{action}"]').first.click()
         page.wait_for_function("() => window.Accord && window.Accord.getConsent() !== null")
@@ -304,10 +362,16 @@ class Scanner:
         self.progress(phase, self.done, max(self.total, self.done))
 
     def _settle(self, page) -> None:
+        """Wait for the network to go quiet (or settle_ms: what a page that keeps polling
+        did by then is noted all the same)."""
         from playwright.sync_api import Error
 
-        with contextlib.suppress(Error):  # a page that keeps polling: what it did is noted
-            page.wait_for_load_state("networkidle", timeout=self.options.settle_ms)
+        with contextlib.suppress(Error):  # the page went away meanwhile
+            self.traffic.wait_quiet(
+                lambda seconds: page.wait_for_timeout(seconds * 1000),
+                self.options.quiet_ms,
+                self.options.settle_ms,
+            )
 
     def _find_accord(self, page) -> None:
         if self.seen.accord_origin:

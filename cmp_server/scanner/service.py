@@ -84,6 +84,7 @@ def options_from_config(pages: int, operator: bool = False) -> ScanOptions:
         private_networks=operator or bool(config.get("ACCORD_SCAN_PRIVATE_NETWORKS", False)),
         chromium=config.get("ACCORD_CHROMIUM", ScanOptions.chromium),
         settle_ms=int(config.get("ACCORD_SCAN_SETTLE_MS", ScanOptions.settle_ms)),
+        quiet_ms=int(config.get("ACCORD_SCAN_QUIET_MS", ScanOptions.quiet_ms)),
         banner_timeout_ms=int(
             config.get("ACCORD_SCAN_BANNER_TIMEOUT_MS", ScanOptions.banner_timeout_ms)
         ),

@@ -2,10 +2,21 @@
 
 What streams, what each worker caches, and what depends on workers, threads or the server's
 own logging only shows on a real server. `live_server` starts one per module and backend
-(SQLite, PostgreSQL), the way `make run` serves (the project's gunicorn.conf.py), on a fresh
-database migrated by `accord db upgrade`. Tests reach it only through HTTP (`requests`) and
-the `accord` command, as an attacker, an auditor or a new user would. A module gives its server
-extra settings with a module-scoped `live_server_env` fixture (a cache lifetime, a witness).
+(SQLite, PostgreSQL), the way `make run` serves (the project's gunicorn.conf.py), on a
+database of its own. Tests reach it only through HTTP (`requests`) and the `accord` command,
+as an attacker, an auditor or a new user would. A module gives its server extra settings with
+a module-scoped `live_server_env` fixture (a cache lifetime, a witness).
+
+How databases are made (tests/fixtures/live_databases.py): `accord db upgrade` runs once per
+backend and pytest process (each pytest-xdist worker is one) on a fresh template database,
+and each server gets a copy, as migrated as the command leaves it: the template's instance
+folder with its SQLite file (checkpointed first: no -wal or -shm to miss), or on PostgreSQL
+`CREATE DATABASE ... TEMPLATE` (the template is dropped at the end of the session). A copy
+costs milliseconds where the command costs a Python process that imports the app. A server
+that must run the migrations itself, on a fresh empty database, has `own_migration=True`
+(`start_live_server`, `more_live_servers`), or, for `live_server`, a module-scoped
+`live_server_own_migration` fixture that returns True. What checks the migrations themselves
+runs them on an empty database of its own (tests/test_migrations.py, tests/test_hardening.py).
 
 Which backends: what stores, streams, locks, caches across workers or otherwise depends on the
 database (publishing, retention and purge, witnesses and checkpoints, exports, the log and its
@@ -44,6 +55,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_database
+from tests.fixtures.live_databases import LiveDatabases
 from tests.fixtures.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +64,9 @@ START_TIMEOUT = 30
 PASSWORD_LENGTH = 20
 BACKENDS = ["sqlite", "postgresql"]
 POLL_SECONDS = 0.05
+# Between tries of /healthz at start-up: a try is cheap (refused until gunicorn listens,
+# then held until a worker answers), and a short sleep loses little once it listens.
+START_POLL_SECONDS = 0.02
 
 
 class LiveServer:
@@ -104,23 +119,29 @@ class LiveServer:
                     return self
             except requests.RequestException:
                 pass
-            time.sleep(0.1)
+            time.sleep(START_POLL_SECONDS)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer /healthz in {START_TIMEOUT} s:\n{self.log()}")
 
-    def stop(self):
+    def begin_stop(self):
+        """Ask gunicorn to stop, without waiting: servers stopped together stop side by side
+        (each takes a few tenths of a second, mostly its workers' exit)."""
         for worker in self.pinned:
             worker.close()
+        self.pinned = []
         if self.process and self.process.poll() is None:
             # Gunicorn's quick shutdown: a graceful one waits out idle keep-alive connections
             # (seconds per server), and nothing acknowledged is pending (2xx after commit).
             self.process.send_signal(signal.SIGINT)
+
+    def stop(self):
+        self.begin_stop()
+        if self.process:
             try:
                 self.process.wait(timeout=25)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process:
             self._stderr.close()
         self.process = None
 
@@ -369,11 +390,15 @@ def csrf_token(html: str) -> str:
     return _csrf_token(html)
 
 
-def _database(backend: str, workdir: Path):
-    """A fresh database for one server: (url, drop or None)."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'instance' / 'accord.db'}", None
-    url, drop = _postgres_database()
+def _database(backend: str, workdir: Path, databases: LiveDatabases, own_migration: bool):
+    """A database for one server: (url, drop or None). A copy of the backend's migrated
+    template, or with `own_migration` a fresh, empty one (for the server to migrate)."""
+    if own_migration:
+        if backend == "sqlite":
+            return f"sqlite:///{workdir / 'instance' / 'accord.db'}", None
+        url, drop = _postgres_database()
+    else:
+        url, drop = databases.database(backend, workdir, _migrate)
     if url is None:
         if os.environ.get("ACCORD_TEST_REQUIRE_POSTGRES") == "1":
             pytest.fail(drop)
@@ -381,32 +406,45 @@ def _database(backend: str, workdir: Path):
     return url, drop
 
 
-def _launch(backend: str, workdir: Path, env: dict):
-    url, drop = _database(backend, workdir)
-    server = LiveServer(workdir, url, env)
-    server.migrate()
-    return server.start(), drop
+def _migrate(url: str, workdir: Path) -> None:
+    """`accord db upgrade` on a template database, run as for any server."""
+    LiveServer(workdir, url).migrate()
+
+
+def _launch(backend: str, workdir: Path, env: dict, databases: LiveDatabases, own_migration=False):
+    url, drop = _database(backend, workdir, databases, own_migration)
+    try:
+        server = LiveServer(workdir, url, env)
+        if own_migration:
+            server.migrate()
+        return server.start(), drop
+    except BaseException:
+        if drop:  # no fixture holds the database of a server that did not start
+            drop()
+        raise
 
 
 def backend_of(server: LiveServer) -> str:
     return "postgresql" if "postgresql" in server.env["DATABASE_URL"] else "sqlite"
 
 
-def _module_env(request) -> dict:
-    """The settings the module's `live_server_env` fixture gives its server, if it has one
-    (modules outside tests/live import `live_server` without it)."""
+def _module_fixture(request, name: str, default):
+    """The value of the module's fixture `name` if it has one (modules outside tests/live
+    import `live_server` without the ones they do not need)."""
     try:
-        env = request.getfixturevalue("live_server_env")
+        return request.getfixturevalue(name)
     except pytest.FixtureLookupError:
-        return {}
-    return {k: str(v) for k, v in env.items()}
+        return default
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def live_server(request, tmp_path_factory):
-    """A real server (2 gunicorn workers) on a fresh database, shared by a test module."""
+def live_server(request, tmp_path_factory, live_databases):
+    """A real server (2 gunicorn workers) on a database of its own, shared by a test
+    module."""
     workdir = tmp_path_factory.mktemp(f"live-{request.param}")
-    server, drop = _launch(request.param, workdir, _module_env(request))
+    env = {k: str(v) for k, v in _module_fixture(request, "live_server_env", {}).items()}
+    own_migration = _module_fixture(request, "live_server_own_migration", False)
+    server, drop = _launch(request.param, workdir, env, live_databases, own_migration)
     yield server
     server.stop()
     if drop:
@@ -419,37 +457,43 @@ def live_backend(live_server) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def start_live_server(request, tmp_path):
+def start_live_server(request, tmp_path, live_databases):
     """Start servers with extra settings: `start_live_server(ACCORD_PROXY_COUNT="1")`."""
-    with _servers(request.param, tmp_path) as start:
+    with _servers(request.param, tmp_path, live_databases) as start:
         yield start
 
 
 @pytest.fixture(scope="module")
-def more_live_servers(live_server, tmp_path_factory):
+def more_live_servers(live_server, tmp_path_factory, live_databases):
     """Start servers with extra settings for the whole module, on `live_server`'s backend
     (a module-scoped fixture builds them once): `more_live_servers(ACCORD_WITNESSES=url)`."""
-    with _servers(backend_of(live_server), tmp_path_factory.mktemp("more")) as start:
+    folder = tmp_path_factory.mktemp("more")
+    with _servers(backend_of(live_server), folder, live_databases) as start:
         yield start
 
 
 class _servers:
     """Servers started on one backend under `folder`, all stopped on leaving."""
 
-    def __init__(self, backend: str, folder: Path):
-        self.backend, self.folder, self.started = backend, folder, []
+    def __init__(self, backend: str, folder: Path, databases: LiveDatabases):
+        self.backend, self.folder, self.databases, self.started = backend, folder, databases, []
 
     def __enter__(self):
         return self.start
 
-    def start(self, **env) -> LiveServer:
+    def start(self, own_migration=False, **env) -> LiveServer:
+        """`own_migration=True`: on a fresh database that `accord db upgrade` migrates for
+        this server alone, not on a copy of the template."""
         workdir = self.folder / f"server-{len(self.started)}"
         workdir.mkdir()
-        server, drop = _launch(self.backend, workdir, {k: str(v) for k, v in env.items()})
+        env = {k: str(v) for k, v in env.items()}
+        server, drop = _launch(self.backend, workdir, env, self.databases, own_migration)
         self.started.append((server, drop))
         return server
 
     def __exit__(self, *exc):
+        for server, _ in self.started:
+            server.begin_stop()
         for server, drop in self.started:
             server.stop()
             if drop:

@@ -10,6 +10,8 @@ the same doors staff use.
 import re
 import secrets
 
+import requests
+
 from tests.live.conftest import PASSWORD_LENGTH, csrf_token
 
 NEW_TOKEN = re.compile(r'data-test="new-token">([^<]+)<')
@@ -29,13 +31,18 @@ def console_token(server, session, name: str = "set-up") -> str:
 
 
 class SetUp:
-    """An admin of every site, made with `accord user create`, acting through the admin API."""
+    """An admin of every site, made with `accord user create`, acting through the admin API
+    (`token`) and signed in to the console (`console`).
 
-    def __init__(self, server, email: str = "set-up@example.com"):
+    With `password`, the admin's account exists already (`accord demo` made it): it signs in
+    with it, and no account is made."""
+
+    def __init__(self, server, email: str = "set-up@example.com", password: str | None = None):
         self.server = server
         self.email = email
-        self.password = server.create_user(email, "admin")
-        self.token = console_token(server, server.login(email, self.password))
+        self.password = password or server.create_user(email, "admin")
+        self.console = server.login(email, self.password)
+        self.token = console_token(server, self.console)
 
     def api(self, method: str, path: str, **kwargs):
         answer = self.server.api(method, path, self.token, **kwargs)
@@ -55,8 +62,15 @@ class SetUp:
         return console_token(self.server, self.server.login(email, password))
 
     def user_with_token(self, email: str, role: str, site_keys=()) -> tuple[str, str]:
+        password, _, token = self.signed_in(email, role, site_keys)
+        return password, token
+
+    def signed_in(self, email: str, role: str, site_keys=()) -> tuple[str, requests.Session, str]:
+        """A new account signed in to the console: its password, the console session and an
+        API token made there (one sign-in, one password check, for both)."""
         password = self.user(email, role, site_keys)
-        return password, self.token_of(email, password)
+        console = self.server.login(email, password)
+        return password, console, console_token(self.server, console)
 
     def site(self, name: str, origin: str = "https://shop.example") -> str:
         """A new site (what `accord site create` makes); returns its key."""

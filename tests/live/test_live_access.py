@@ -14,6 +14,7 @@ read back from the database: both backends. The module's server trusts one proxy
 no X-Forwarded-For, so they come from 127.0.0.1 as before.
 """
 
+import functools
 import re
 import tempfile
 from pathlib import Path
@@ -38,18 +39,23 @@ SITE_COLLECTIONS = {"/admin/sites", "/api/v1/admin/sites"}
 TOKENS = re.compile(r"^/(admin|api/v1/admin)/tokens(/|$)")
 
 
-def admin_routes(pattern=None, creation=False) -> list[tuple[str, str]]:
-    """(method, rule) of the staff side, read from the real app's URL map."""
+@functools.cache
+def url_map() -> tuple[tuple[str, frozenset[str]], ...]:
+    """(rule, methods) of the real app's URL map, read once (an app costs a database)."""
     with tempfile.TemporaryDirectory() as folder:
         app = make_app(f"sqlite:///{folder}/unused.db", Path(folder) / "instance")
-        rules = list(app.url_map.iter_rules())
+        return tuple((rule.rule, frozenset(rule.methods)) for rule in app.url_map.iter_rules())
+
+
+def admin_routes(pattern=None, creation=False) -> list[tuple[str, str]]:
+    """(method, rule) of the staff side, read from the real app's URL map."""
     found = set()
-    for rule in rules:
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            if (pattern and pattern.match(rule.rule)) or (
-                creation and method == "POST" and rule.rule in SITE_COLLECTIONS
+    for rule, methods in url_map():
+        for method in methods - {"HEAD", "OPTIONS"}:
+            if (pattern and pattern.match(rule)) or (
+                creation and method == "POST" and rule in SITE_COLLECTIONS
             ):
-                found.add((method, rule.rule))
+                found.add((method, rule))
     return sorted(found)
 
 
@@ -233,8 +239,13 @@ def test_a_site_limited_admin_keeps_admin_powers_on_its_own_site(cast):
 def signed_in_cookie(live_server, email, password) -> tuple[requests.Session, dict]:
     """A console session, and a copy of its cookies as an eavesdropper would keep them."""
     browser = live_server.login(email, password)
+    return browser, captured_cookies(live_server, browser)
+
+
+def captured_cookies(live_server, browser: requests.Session) -> dict:
+    """A copy of a signed-in session's cookies, taken while they open the console."""
     assert browser.get(live_server.url + "/admin/sites", timeout=30).status_code == 200
-    return browser, browser.cookies.get_dict()
+    return browser.cookies.get_dict()
 
 
 def replays(live_server, cookies) -> bool:
@@ -263,8 +274,8 @@ def user_id_of(root, email: str) -> int:
 
 
 def test_deactivation_revokes_tokens_and_sessions_for_good(live_server, root):
-    password, token = root.user_with_token("temp@example.com", "dpo")
-    _, captured = signed_in_cookie(live_server, "temp@example.com", password)
+    _, browser, token = root.signed_in("temp@example.com", "dpo")
+    captured = captured_cookies(live_server, browser)
     user_id = user_id_of(root, "temp@example.com")
     off = root("PATCH", f"/users/{user_id}", json={"active": False})
     assert off.status_code == 200
@@ -277,8 +288,8 @@ def test_deactivation_revokes_tokens_and_sessions_for_good(live_server, root):
 
 
 def test_an_admin_password_reset_ends_sessions_and_tokens(live_server, root):
-    password, token = root.user_with_token("forgetful@example.com", "marketer")
-    _, captured = signed_in_cookie(live_server, "forgetful@example.com", password)
+    _, browser, token = root.signed_in("forgetful@example.com", "marketer")
+    captured = captured_cookies(live_server, browser)
     user_id = user_id_of(root, "forgetful@example.com")
     reset = root("PATCH", f"/users/{user_id}", json={"password": NEW_PASSWORD})
     assert reset.status_code == 200

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.test_live_hardening import admin_token, decision, demo_site, post_consent
+from tests.live.test_live_hardening import decision, demo_admin, demo_site, post_consent
 
 TECHNICAL = {"salt", "personal_digest", "prev_hash", "record_hash", "revision_hash", "choices"}
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -20,7 +20,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 @pytest.fixture(scope="module")
 def demo(live_server) -> tuple[str, str]:
     """The demo site's key and its admin's API token, made once for the module."""
-    return demo_site(live_server), admin_token(live_server)
+    key = demo_site(live_server)
+    return key, demo_admin(live_server).token
 
 
 def documented_columns() -> list[str]:

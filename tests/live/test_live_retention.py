@@ -26,14 +26,14 @@ def live_server_env():
 
 @pytest.fixture(scope="module")
 def people(live_server):
-    """Tokens of an admin, a marketer and a DPO, and the marketer's console password; the
-    admin makes the others and the sites over HTTP (`SetUp`)."""
+    """Tokens of an admin, a marketer and a DPO, and their console sessions (the one each
+    made its token in); the admin makes the others and the sites over HTTP (`SetUp`)."""
     admin = SetUp(live_server, "admin@retention.example")
     tokens = {"admin": admin.token}
-    passwords = {"admin": admin.password}
+    consoles = {"admin": admin.console}
     for role in ("marketer", "dpo"):
-        passwords[role], tokens[role] = admin.user_with_token(f"{role}@retention.example", role)
-    return tokens, passwords, admin
+        _, consoles[role], tokens[role] = admin.signed_in(f"{role}@retention.example", role)
+    return tokens, consoles, admin
 
 
 @pytest.fixture
@@ -112,8 +112,8 @@ def test_a_marketer_may_send_the_document_back_with_retention_as_it_is_or_withou
 def test_a_marketer_cannot_shorten_retention_in_the_consoles_json_editor(
     live_server, people, site_key
 ):
-    tokens, passwords, _ = people
-    console = live_server.login("marketer@retention.example", passwords["marketer"])
+    tokens, consoles, _ = people
+    console = consoles["marketer"]
     url = f"{live_server.url}/admin/sites/{site_key}/json"
     page = console.get(url, timeout=30)
     document = {**config(live_server, tokens["marketer"], site_key), "retention_days": 1}

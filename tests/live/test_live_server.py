@@ -10,6 +10,13 @@ import pytest
 from cmp_server.services.demo import demo_site_config
 
 
+@pytest.fixture(scope="module")
+def live_server_own_migration():
+    """A new installation: the server's database is made by its own `accord db upgrade`, as a
+    new user's is, not copied from the tier's template."""
+    return True
+
+
 def test_a_new_installation_serves_the_console_and_a_snippet(live_server, tmp_path):
     password = live_server.create_user("owner@example.com", "admin")
     config = {**demo_site_config(["https://first.example"]), "name": "First shop"}

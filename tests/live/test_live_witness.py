@@ -6,12 +6,14 @@ move the head and the later checkpoints back, and the database alone still verif
 witness kept the checkpoint it cosigned, so `accord proofs verify` now names it. A witness
 that is down must never cost a consent: checkpoints reach it on a later run.
 
-Each test works on a site of its own, so the servers are shared by the module: `live_server`,
-whose checkpoints a running witness cosigns (`witnessed`), and one whose witness is down
-(`unreachable`). /healthz reports the worst lag over every site, so its test has a server and
-a witness of its own; what the Verify page says with no witness at all is read on a server
-without one (SQLite only: a page's wording). Sites, accounts and tokens are made over HTTP
-(`SetUp`); the `accord proofs` commands are what is checked.
+Each test works on a site of its own (a new log for the witness too), so the servers and the
+one witness are shared by the module: `live_server`, whose checkpoints the witness cosigns
+(`witnessed`), and one whose witness is down (`unreachable`: its URL is a door to the same
+witness, closed until a test opens it to bring the witness back). /healthz reports the worst
+lag over every site, so its test has a server of its own; what the Verify page says with no
+witness at all is read on a server without one (SQLite only: a page's wording); both are
+module servers too (`more_live_servers`), stopped with the others. Sites, accounts and tokens
+are made over HTTP (`SetUp`); the `accord proofs` commands are what is checked.
 """
 
 import json
@@ -25,7 +27,7 @@ from sqlalchemy import create_engine, text
 
 from cmp_server.services.demo import demo_site_config
 from config import normalise_database_url
-from tests.fixtures.network import free_port
+from tests.fixtures.stall_proxy import StallProxy
 from tests.live.conftest import csrf_token
 from tests.live.over_http import SetUp
 from tests.proof.test_accord_verify import ORIGIN, post_consents
@@ -34,14 +36,9 @@ from tests.proof.witness_process import Witness
 BIN = Path(sys.executable).parent
 
 
-def started_witness(folder: Path, port: int | None = None) -> Witness:
-    folder.mkdir()
-    return Witness(folder, port=port).start()
-
-
 @pytest.fixture(scope="module")
 def witness(tmp_path_factory):
-    running = started_witness(tmp_path_factory.mktemp("witness") / "witness")
+    running = Witness(tmp_path_factory.mktemp("witness")).start()
     yield running
     running.stop()
 
@@ -59,11 +56,24 @@ def witnessed(live_server) -> SetUp:
 
 
 @pytest.fixture(scope="module")
-def unreachable(more_live_servers):
-    """A server whose witness is down: (its set-up admin, the witness's URL, its port)."""
-    port = free_port()
-    down = f"http://127.0.0.1:{port}"
-    return SetUp(more_live_servers(ACCORD_WITNESSES=down)), down, port
+def witness_keys(witness) -> Path:
+    """The witness's public key file, as its operator hands it to an auditor."""
+    return witness.key_file()
+
+
+@pytest.fixture(scope="module")
+def unreachable(more_live_servers, witness):
+    """A server whose witness is down: (its set-up admin, the witness's URL, the door).
+
+    The URL is a door to `witness` that refuses connections, as the port of a stopped witness
+    does, until `door.listen()`: the witness comes back without a process of its own."""
+    door = StallProxy(witness.port).start()
+    door.refuse()
+    try:
+        down = f"http://127.0.0.1:{door.port}"
+        yield SetUp(more_live_servers(ACCORD_WITNESSES=down)), down, door
+    finally:
+        door.stop()
 
 
 def publish_site(setup: SetUp, name: str) -> str:
@@ -71,11 +81,12 @@ def publish_site(setup: SetUp, name: str) -> str:
     return setup.import_site({**demo_site_config([ORIGIN]), "name": name}, publish=True)
 
 
-def sql(server, statement: str, **params) -> None:
-    """What someone with the database can do, behind the server's back."""
+def sql(server, *statements: str, **params) -> None:
+    """What someone with the database can do, behind the server's back (in one transaction)."""
     engine = create_engine(normalise_database_url(server.env["DATABASE_URL"]))
     with engine.begin() as conn:
-        conn.execute(text(statement), params)
+        for statement in statements:
+            conn.execute(text(statement), params)
     engine.dispose()
 
 
@@ -86,16 +97,12 @@ def cut_tail(server, site_key: str, keep: int) -> None:
     sql(
         server,
         f"DELETE FROM consent_records WHERE site_id = {site} AND position > {keep}",
-        key=site_key,
-    )
-    sql(
-        server,
         f"UPDATE log_heads SET size = {keep}, head_hash = (SELECT record_hash FROM "
         f"consent_records WHERE site_id = {site} AND position = {keep}) WHERE site_id = {site}",
+        f"DELETE FROM checkpoints WHERE site_id = {site} AND size > {keep}",
+        f"DELETE FROM witness_cosignatures WHERE site_id = {site}",
         key=site_key,
     )
-    sql(server, f"DELETE FROM checkpoints WHERE site_id = {site} AND size > {keep}", key=site_key)
-    sql(server, f"DELETE FROM witness_cosignatures WHERE site_id = {site}", key=site_key)
 
 
 def test_a_cut_tail_is_caught_by_verify_with_a_witness(witnessed, witness):
@@ -137,8 +144,8 @@ def test_a_rewritten_tail_grown_back_is_caught_too(witnessed, witness):
     assert "refused (409 log_forked" in sent
 
 
-def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
-    setup, down, port = unreachable
+def test_a_witness_that_is_down_never_blocks_consents(unreachable):
+    setup, down, door = unreachable
     server = setup.server
     site_key = publish_site(setup, "Busy shop")
     post_consents(server, site_key, 4)  # each one 201 (asserted inside)
@@ -150,7 +157,7 @@ def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
     assert lag.returncode == 1
     post_consents(server, site_key, 2)
 
-    witness = started_witness(tmp_path / "witness", port)
+    door.listen()  # the witness is back, at the same URL
     try:
         later = server.accord("proofs", "checkpoint", "--site", site_key).stdout
         assert f"witness {down}: cosigned size 6" in later
@@ -159,10 +166,10 @@ def test_a_witness_that_is_down_never_blocks_consents(unreachable, tmp_path):
         now = server.accord("proofs", "verify", "--site", site_key).stdout
         assert f"Witness {down}: cosigned up to size 6, 0 records behind the head" in now
     finally:
-        witness.stop()
+        door.refuse()  # down again for the module's other tests
 
 
-def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness):
+def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness_keys):
     server = witnessed.server
     site_key = publish_site(witnessed, "Audited shop")
     post_consents(server, site_key, 5)
@@ -171,7 +178,6 @@ def test_a_bundle_carries_the_cosignatures_for_accord_verify(witnessed, witness)
     server.accord("proofs", "export", "--site", site_key, "-o", bundle)
     keys = server.workdir / "accord-keys.json"
     keys.write_bytes(server.get("/.well-known/accord-keys.json").content)
-    witness_keys = witness.key_file()
 
     def accord_verify(*args):
         return subprocess.run(
@@ -214,26 +220,19 @@ def test_the_verify_page_shows_each_witness_lag_or_what_it_cannot_see(unreachabl
 
 
 @pytest.mark.sqlite_only
-def test_the_verify_page_says_when_no_witness_is_configured(start_live_server):
-    alone = SetUp(start_live_server())  # no witness configured
+def test_the_verify_page_says_when_no_witness_is_configured(more_live_servers):
+    alone = SetUp(more_live_servers())  # no witness configured
     site_key = publish_site(alone, "Lonely shop")
     page = verify_page(alone, site_key)
     assert "No witness is configured" in page
     assert "cannot detect records removed from the end of the log" in page
 
 
-@pytest.fixture
-def own_witness(tmp_path):
-    running = started_witness(tmp_path / "witness")
-    yield running
-    running.stop()
-
-
-def test_the_witness_lag_shows_in_healthz_and_the_metrics(start_live_server, own_witness):
+def test_the_witness_lag_shows_in_healthz_and_the_metrics(more_live_servers, witness):
     """What a monitoring system sees: the lag grows with consents not yet cosigned, /healthz
-    stays 200, and Prometheus reads the same figure with an API token."""
-    witness = own_witness
-    setup = SetUp(start_live_server(ACCORD_WITNESSES=witness.url))
+    stays 200, and Prometheus reads the same figure with an API token. /healthz reads every
+    site of its server, so the server is this test's own (the witness's log is new anyway)."""
+    setup = SetUp(more_live_servers(ACCORD_WITNESSES=witness.url))
     server = setup.server
     site_key = publish_site(setup, "Monitored shop")
     post_consents(server, site_key, 3)

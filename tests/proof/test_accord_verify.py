@@ -6,7 +6,10 @@ by a key they pinned (the site's /.well-known/accord-keys.json saved earlier): a
 someone edited, truncated or renumbered and then re-signed with their own key is intact as a
 file, so without pinned keys it must say the signer is not established (exit 2), and with
 them it must fail (exit 1). Bundles come from `accord proofs export` on a live server (SQLite
-and PostgreSQL); the forger rebuilds them with the project's own public code.
+and PostgreSQL); the forger rebuilds them with the project's own public code. What depends on
+no database, offline (how the commands run: from an empty folder, whatever the operator's
+settings; a forger's bundle; a wrong key file), runs on the SQLite server's bundle only
+(`sqlite_only`).
 """
 
 import io
@@ -117,6 +120,7 @@ def test_accord_verify_needs_neither_flask_nor_a_database_and_writes_nothing(exp
     assert sorted(p.name for p in bundle.parent.iterdir()) == before
 
 
+@pytest.mark.sqlite_only  # the command, offline
 def test_the_console_script_runs_from_an_empty_folder_with_no_environment(exported, tmp_path):
     _, bundle, keys = exported
     result = subprocess.run(
@@ -131,6 +135,7 @@ def test_the_console_script_runs_from_an_empty_folder_with_no_environment(export
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.sqlite_only  # the command's settings, offline
 def test_accord_proofs_verify_bundle_ignores_the_operators_settings(exported, tmp_path):
     """`accord proofs verify-bundle` runs the same verifier: a foreign DATABASE_URL, or no
     settings at all, neither stops it nor makes it write ./instance/secret_key."""
@@ -242,6 +247,7 @@ def renumber(records):
 FORGERIES = [edit_a_record, truncate, renumber]
 
 
+@pytest.mark.sqlite_only  # a forger's bundle, offline
 @pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__)
 def test_a_re_signed_bundle_is_not_ok_without_pinned_keys(exported, tmp_path, forge):
     _, bundle, _ = exported
@@ -253,6 +259,7 @@ def test_a_re_signed_bundle_is_not_ok_without_pinned_keys(exported, tmp_path, fo
     assert "OK" not in result.stdout
 
 
+@pytest.mark.sqlite_only  # a forger's bundle, offline
 @pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__)
 def test_a_re_signed_bundle_fails_against_the_pinned_keys(exported, tmp_path, forge):
     _, bundle, keys = exported
@@ -288,6 +295,7 @@ def test_a_record_changed_in_the_database_is_named_by_position(live_server, expo
     assert "Site:" in result.stdout
 
 
+@pytest.mark.sqlite_only  # a wrong key file, offline
 def test_a_key_file_that_is_not_accord_keys_json_is_refused(exported, tmp_path):
     _, bundle, _ = exported
     wrong = tmp_path / "keys.json"

@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,18 +28,27 @@ from tests.proof.test_bundle import records as records  # noqa: F401 - the fixtu
 from tests.proof.witness_process import Witness
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def witness(request, tmp_path):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def witness(request, tmp_path_factory):
+    """One witness per storage backend for the module: each test brings a log of its own
+    (`site`), one the witness has never seen, so a witness started per test (a process, and
+    a database on PostgreSQL) would hold nothing more."""
     url, drop = None, None
     if request.param == "postgresql":
         url, drop = _postgres_database()
         if url is None:
             pytest.skip(drop)
-    running = Witness(tmp_path, url).start()
+    running = Witness(tmp_path_factory.mktemp(f"witness-{request.param}"), url).start()
     yield running
     running.stop()
     if drop:
         drop()
+
+
+@pytest.fixture
+def site():
+    """The key of the test's own log: new to the module's witness."""
+    return f"{SITE}-{uuid.uuid4().hex[:12]}"
 
 
 def links(records, after, through):
@@ -46,7 +56,8 @@ def links(records, after, through):
 
 
 def submit(witness, signer, records, size, after=None):
-    body = {"checkpoint": checkpoint(SITE, records, signer, size=size)}
+    site = records[0]["site_key"]  # the test's own log
+    body = {"checkpoint": checkpoint(site, records, signer, size=size)}
     body["keys"] = keys_json(signer)["keys"]
     if after is not None:
         body["from_size"] = after
@@ -54,33 +65,33 @@ def submit(witness, signer, records, size, after=None):
     return requests.post(witness.url + "/v1/checkpoints", json=body, timeout=10)
 
 
-def test_first_contact_pins_the_key_and_cosigns(witness):
-    signer, chain = new_signer(), make_chain(6, SITE)
+def test_first_contact_pins_the_key_and_cosigns(witness, site):
+    signer, chain = new_signer(), make_chain(6, site)
     answer = submit(witness, signer, chain, 4)
     assert answer.status_code == 200, answer.text
     cosignature = answer.json()["cosignature"]
     witness_keys = PublicKeys.from_documents(witness.keys()["keys"])
     assert cosignature_problem(cosignature, witness_keys) is None
     assert cosignature["checkpoint"]["size"] == 4
-    latest = requests.get(f"{witness.url}/v1/logs/{SITE}/latest", timeout=10).json()
+    latest = requests.get(f"{witness.url}/v1/logs/{site}/latest", timeout=10).json()
     assert latest["cosignature"] == cosignature
 
 
-def test_a_log_that_grew_as_one_chain_is_cosigned_again(witness):
-    signer, chain = new_signer(), make_chain(9, SITE)
+def test_a_log_that_grew_as_one_chain_is_cosigned_again(witness, site):
+    signer, chain = new_signer(), make_chain(9, site)
     assert submit(witness, signer, chain, 4).status_code == 200
     answer = submit(witness, signer, chain, 9, after=4)
     assert answer.status_code == 200, answer.text
     assert answer.json()["cosignature"]["checkpoint"]["size"] == 9
 
 
-def test_a_shrinking_log_is_refused(witness):
-    signer, chain = new_signer(), make_chain(8, SITE)
+def test_a_shrinking_log_is_refused(witness, site):
+    signer, chain = new_signer(), make_chain(8, site)
     assert submit(witness, signer, chain, 8).status_code == 200
     answer = submit(witness, signer, chain, 5)
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "log_shrank"
-    latest = requests.get(f"{witness.url}/v1/logs/{SITE}/latest", timeout=10).json()
+    latest = requests.get(f"{witness.url}/v1/logs/{site}/latest", timeout=10).json()
     assert latest["checkpoint"]["size"] == 8
 
 
@@ -90,14 +101,14 @@ def forked(chain, at):
     out = chain[: at - 1]
     for r in chain[at - 1 :]:
         changes = {"action": "accept_all"} if r["position"] == at else {}
-        record = make_record(SITE, r["position"], prev, **changes)
+        record = make_record(r["site_key"], r["position"], prev, **changes)
         out.append(record)
         prev = record["record_hash"]
     return out
 
 
-def test_a_forked_log_is_refused_at_the_same_size_and_when_it_grows(witness):
-    signer, chain = new_signer(), make_chain(10, SITE)
+def test_a_forked_log_is_refused_at_the_same_size_and_when_it_grows(witness, site):
+    signer, chain = new_signer(), make_chain(10, site)
     assert submit(witness, signer, chain, 6).status_code == 200
     rewritten = forked(chain, 4)
     same_size = submit(witness, signer, rewritten, 6)
@@ -109,25 +120,25 @@ def test_a_forked_log_is_refused_at_the_same_size_and_when_it_grows(witness):
     assert grown.json()["error"]["code"] == "log_forked"
 
 
-def test_a_checkpoint_not_signed_by_the_pinned_key_is_refused(witness):
-    signer, chain = new_signer(), make_chain(6, SITE)
+def test_a_checkpoint_not_signed_by_the_pinned_key_is_refused(witness, site):
+    signer, chain = new_signer(), make_chain(6, site)
     assert submit(witness, signer, chain, 3).status_code == 200
     intruder = new_signer()  # brings its own keys: pinned ones stay
     answer = submit(witness, intruder, chain, 6, after=3)
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "unknown_key"
-    body = {"checkpoint": {**checkpoint(SITE, chain, signer, size=6), "size": 5}}
+    body = {"checkpoint": {**checkpoint(site, chain, signer, size=6), "size": 5}}
     body.update(from_size=3, links=links(chain, 3, 5))
     tampered = requests.post(witness.url + "/v1/checkpoints", json=body, timeout=10)
     assert tampered.status_code == 403
     assert tampered.json()["error"]["code"] == "bad_signature"
 
 
-def test_a_log_pinned_ahead_refuses_another_key_on_first_contact(witness):
-    operator, chain = new_signer(), make_chain(3, SITE)
+def test_a_log_pinned_ahead_refuses_another_key_on_first_contact(witness, site):
+    operator, chain = new_signer(), make_chain(3, site)
     keys = witness.folder / "operator-keys.json"
     keys.write_text(json.dumps(keys_json(operator)))
-    witness.accord("pin", "--site", SITE, "--keys", keys)
+    witness.accord("pin", "--site", site, "--keys", keys)
     answer = submit(witness, new_signer(), chain, 3)
     assert answer.status_code == 403
     assert submit(witness, operator, chain, 3).status_code == 200

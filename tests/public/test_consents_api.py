@@ -9,6 +9,7 @@ from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord
 from cmp_server.services import demo, revisions
 from tests.fixtures.factories import consent_body, device_headers
+from tests.fixtures.module_app import _module_apps, module_app  # noqa: F401 - fixtures
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -88,6 +89,7 @@ def test_unknown_site_is_404(client):
     assert response.json["error"]["code"] == "unknown_site"
 
 
+@pytest.mark.sqlite_only  # input validation, before anything is stored
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -135,6 +137,7 @@ def test_a_closed_banner_is_recorded_as_close(client, make_site):
     assert (record.action, record.choices) == ("close", body["choices"])
 
 
+@pytest.mark.sqlite_only  # input validation, before anything is stored
 @pytest.mark.parametrize(
     ("action", "choices"),
     [
@@ -152,6 +155,7 @@ def test_choices_must_fit_the_action(client, make_site, action, choices):
     assert "choices" in response.json["error"]["fields"]
 
 
+@pytest.mark.sqlite_only  # input validation, before anything is stored
 @pytest.mark.parametrize(
     ("raw", "content_type", "status", "code"),
     [
@@ -231,6 +235,7 @@ def test_erasure_empties_the_device_history(client, make_site):
     assert record.erased_at is not None
 
 
+@pytest.mark.sqlite_only  # input validation, before anything is stored
 def test_device_id_must_be_a_uuid(client, make_site):
     site = make_site()
     response = client.get(f"/api/v1/sites/{site.site_key}/devices/nope/consents")

@@ -6,20 +6,20 @@ erase it, nor add a consent to it; and the secret itself is never kept or shown 
 
 import hashlib
 import threading
-import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from cmp_server.extensions import db
 from cmp_server.models import ConsentRecord, DeviceSecret, LogHead
 from cmp_server.schemas.consent import ConsentInSchema
 from cmp_server.services import consents, exports, lookup
 from cmp_server.services.committers import GroupCommitter
-from cmp_server.services.sealing import seal_batch
+from cmp_server.services.sealing import LOCK_HEAD, seal_batch
 from cmp_server.visitor import VisitorContext
 from tests.fixtures.factories import consent_body, device_headers, device_secret_for
+from tests.fixtures.module_app import _module_apps, module_app  # noqa: F401 - fixtures
 
 ORIGIN = "https://shop.example"
 OTHER_SECRET = "attacker-secret-0123456789abcdef"  # well-formed, and not the device's
@@ -164,6 +164,7 @@ def test_a_consent_without_a_secret_is_kept_and_binds_nothing(client, make_site)
     assert device_records(site, device) == 2
 
 
+@pytest.mark.sqlite_only  # input validation, before anything is stored
 @pytest.mark.parametrize(
     "secret", ["short", "x" * 129, "has spaces in it 0123456789", "plus+and/slash0123456789", 12]
 )
@@ -262,15 +263,26 @@ def test_a_bind_that_lost_the_race_is_refused_by_the_writer(app, make_site):
     committer = GroupCommitter(db.engine)
     answers = []
     second = threading.Thread(target=lambda: answers.append(committer.submit(loser)))
+    at_the_lock = threading.Event()
+
+    def note_the_lock(conn, statement, *args):
+        if statement is LOCK_HEAD[conn.dialect.name]:
+            at_the_lock.set()
+
     try:
         with db.engine.connect() as first:
             transaction = first.begin()
             assert seal_batch(first, [winner], look_up=False)[0][0] == "new"
+            event.listen(db.engine, "before_execute", note_the_lock)  # the second's, from now
             second.start()
-            time.sleep(0.5)  # the second writer is waiting for the log lock
+            # The second writer has looked (on PostgreSQL, before the lock) and takes the lock
+            # that the first holds: the moment to commit the first.
+            assert at_the_lock.wait(30), "the second writer never reached the log lock"
             transaction.commit()
         second.join(30)
     finally:
+        if event.contains(db.engine, "before_execute", note_the_lock):
+            event.remove(db.engine, "before_execute", note_the_lock)
         committer.close()
     assert answers == [("forbidden", None)]
     assert bound_hash(site, device) == winner.secret_hash

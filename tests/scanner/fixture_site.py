@@ -42,6 +42,11 @@ FINGERPRINT_JS = """
 """
 
 
+# How often a fixture server's loop looks for a stop: `stop` waits up to this long (the
+# default, half a second, adds up over every server of the tier).
+POLL = 0.05
+
+
 class Quiet(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
         pass
@@ -54,7 +59,9 @@ class Server:
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
         self.port = self._server.server_port
         self.url = f"http://{hostname}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL}, daemon=True
+        )
         self._thread.start()
 
     def stop(self):

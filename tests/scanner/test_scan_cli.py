@@ -1,16 +1,19 @@
 """`accord scan` on the fixture shop, a clean site and the demo page, through the CLI.
 
 On SQLite only: what a scan finds does not depend on the database, and the report it keeps is
-stored and read back on both backends by test_scan_jobs.py (the same `store_report`)."""
+stored and read back on both backends by test_scan_jobs.py (the same `store_report`).
+
+Every scan of the module is an `accord` process that needs nothing of the others and spends
+most of its time waiting on its browser and the servers: `runs` starts them all side by side
+when the first test asks, and each test reads its own.
+"""
 
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.live.conftest import BIN
-from tests.scanner.conftest import import_site
+from tests.scanner.conftest import accord, import_site
 from tests.scanner.fixture_site import CleanApp, Server, site_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -41,17 +44,49 @@ EXPECTED = [
 
 
 def scan(live, site_key, url, *args, **env):
-    """`accord scan`, with extra settings (`env`) for this run only: runs can go side by side."""
-    if not env:
-        return live.accord("scan", "--site", site_key, url, *args, check=False)
-    return subprocess.run(
-        [str(BIN / "accord"), "scan", "--site", site_key, url, *args],
-        env={**live.env, **env},
-        cwd=live.workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """`accord scan`, with extra settings (`env`) for this run only."""
+    return accord(live, "scan", "--site", site_key, url, *args, check=False, **env)
+
+
+def scan_clean_site(live, folder):
+    """A site that blocks what it declares: served, imported and published, then scanned."""
+    app = CleanApp(live.url, "")
+    server = Server(app)
+    try:
+        app.site_key = import_site(live, site_config(server.url, "localhost"), folder)
+        return scan(live, app.site_key, server.url + "/", "--pages", "0")
+    finally:
+        server.stop()
+
+
+def scan_demo_page(live):
+    out = live.accord("demo", "--origin", live.url).stdout
+    site_key = out.split("key ")[1].split(".")[0]
+    return scan(live, site_key, live.url + "/demo", "--pages", "1", "--json")
+
+
+@pytest.fixture(scope="module")
+def runs(live_server, shop, tmp_path_factory):
+    """Each scan of the module, by name, as a future of its finished `accord` process."""
+    live = live_server
+    jobs = {
+        "shop": (scan, live, shop.site_key, shop.url, "--pages", "3", "--json"),
+        "clean": (scan_clean_site, live, tmp_path_factory.mktemp("clean")),
+        "demo": (scan_demo_page, live),
+        # Four that cannot run.
+        "unknown": (scan, live, "NoSuchSite123", shop.url),
+        "not_http": (scan, live, shop.site_key, "file:///etc/passwd"),
+        # A page without the banner: the scan waits for it for ACCORD_SCAN_BANNER_TIMEOUT_MS
+        # (10 s by default; the message names the wait, so the setting is seen to apply).
+        "no_banner": (scan, live, shop.site_key, shop.third.url + "/vendor.js", "--json"),
+        "no_browser": (scan, live, shop.site_key, shop.url),
+    }
+    env = {
+        "no_banner": {"ACCORD_SCAN_BANNER_TIMEOUT_MS": "1000"},
+        "no_browser": {"ACCORD_CHROMIUM": "/nonexistent/chromium"},
+    }
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        yield {name: pool.submit(*job, **env.get(name, {})) for name, job in jobs.items()}
 
 
 ACCORD_HOST = "ACCORD_HOST"
@@ -78,8 +113,8 @@ def rows(report: dict, replace: dict) -> list[tuple]:
     ]
 
 
-def test_the_fixture_shop_report_is_exactly_the_known_set(live_server, shop):
-    result = scan(live_server, shop.site_key, shop.url, "--pages", "3", "--json")
+def test_the_fixture_shop_report_is_exactly_the_known_set(live_server, shop, runs):
+    result = runs["shop"].result()
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     shop_host = shop.url.split("/")[2]
@@ -112,24 +147,16 @@ def test_the_fixture_shop_report_is_exactly_the_known_set(live_server, shop):
     assert hotjar["source"] == "open-cookie-database" and hotjar["pattern"] == "_hjSessionUser_*"
 
 
-def test_a_site_that_blocks_what_it_declares_passes(live_server, tmp_path):
-    app = CleanApp(live_server.url, "")
-    server = Server(app)
-    try:
-        app.site_key = import_site(live_server, site_config(server.url, "localhost"), tmp_path)
-        result = scan(live_server, app.site_key, server.url + "/", "--pages", "0")
-    finally:
-        server.stop()
+def test_a_site_that_blocks_what_it_declares_passes(runs):
+    result = runs["clean"].result()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS:" in result.stdout
     assert "shop_stats" in result.stdout  # the table lists what Accept all set
     assert "after_accept" in result.stderr  # the progress bar names the phase
 
 
-def test_the_demo_page_passes(live_server):
-    out = live_server.accord("demo", "--origin", live_server.url).stdout
-    site_key = out.split("key ")[1].split(".")[0]
-    result = scan(live_server, site_key, live_server.url + "/demo", "--pages", "1", "--json")
+def test_the_demo_page_passes(runs):
+    result = runs["demo"].result()
     report = json.loads(result.stdout)
     assert result.returncode == 0, [f for f in report["findings"] if f["violation"]]
     kinds = {(f["kind"], f["name"]) for f in report["findings"] if A in f["phases"]}
@@ -137,23 +164,11 @@ def test_the_demo_page_passes(live_server):
     assert any(k == "fingerprinting" for k, _ in kinds)  # the demo's fingerprint script
 
 
-def test_a_scan_that_cannot_run_exits_2(live_server, shop):
-    """Four scans that cannot run, side by side (each is an `accord` process)."""
-    runs = {
-        "unknown": (live_server, "NoSuchSite123", shop.url),
-        "not_http": (live_server, shop.site_key, "file:///etc/passwd"),
-        # A page without the banner: the scan waits for it for ACCORD_SCAN_BANNER_TIMEOUT_MS
-        # (10 s by default; the message names the wait, so the setting is seen to apply).
-        "no_banner": (live_server, shop.site_key, shop.third.url + "/vendor.js", "--json"),
-        "no_browser": (live_server, shop.site_key, shop.url),
-    }
-    env = {
-        "no_banner": {"ACCORD_SCAN_BANNER_TIMEOUT_MS": "1000"},
-        "no_browser": {"ACCORD_CHROMIUM": "/nonexistent/chromium"},
-    }
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        futures = [pool.submit(scan, *args, **env.get(name, {})) for name, args in runs.items()]
-        unknown, not_http, no_banner, no_browser = (f.result() for f in futures)
+def test_a_scan_that_cannot_run_exits_2(runs):
+    """Four scans that cannot run: each stops with exit status 2 and says why."""
+    unknown, not_http, no_banner, no_browser = (
+        runs[name].result() for name in ("unknown", "not_http", "no_banner", "no_browser")
+    )
     assert unknown.returncode == 2 and "could not run" in unknown.stderr
     assert not_http.returncode == 2
     assert no_banner.returncode == 2 and "no Accord banner" in no_banner.stderr

@@ -8,8 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cmp_server.scanner import browse, targets
+from cmp_server.scanner import targets
 from cmp_server.scanner.browse import ScanError, Scanner, ScanOptions
+from tests.scanner.conftest import QUIET_MS
+from tests.scanner.fixture_site import POLL
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -38,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _serve(host: str, pages: dict):
     server = ThreadingHTTPServer((host, 0), _Handler)
     server.hits, server.pages = [], pages
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True).start()
     return server
 
 
@@ -72,26 +74,37 @@ def only_127_0_0_2_is_private(monkeypatch):
     monkeypatch.setattr(targets, "is_private_host", lambda host: host == "127.0.0.2")
 
 
-def scan(url: str, private_networks: bool) -> None:
-    options = ScanOptions(
-        pages=2, settle_ms=300, banner_timeout_ms=1000, private_networks=private_networks
-    )
-    browse.in_own_thread(Scanner(url, "no-such-key", options).run)
+@pytest.fixture
+def scan(browser_thread):
+    """scan(url, private_networks): a scan in the module's Chromium (each in fresh contexts,
+    as every scan is)."""
+
+    def run(url: str, private_networks: bool) -> None:
+        options = ScanOptions(
+            pages=2,
+            settle_ms=300,
+            quiet_ms=QUIET_MS,
+            banner_timeout_ms=1000,
+            private_networks=private_networks,
+        )
+        browser_thread(Scanner(url, "no-such-key", options).run)
+
+    return run
 
 
-def test_requests_from_the_page_to_a_private_host_are_aborted(site, internal):
+def test_requests_from_the_page_to_a_private_host_are_aborted(site, internal, scan):
     with pytest.raises(ScanError, match="no Accord banner"):
         scan(f"http://127.0.0.1:{site.server_port}/", private_networks=False)
     assert internal.hits == []
 
 
-def test_without_the_guard_the_page_reaches_the_private_host(site, internal):
+def test_without_the_guard_the_page_reaches_the_private_host(site, internal, scan):
     with pytest.raises(ScanError, match="no Accord banner"):
         scan(f"http://127.0.0.1:{site.server_port}/", private_networks=True)
     assert {"/secret", "/secret-socket"} <= set(internal.hits)
 
 
-def test_a_redirect_to_a_private_host_stops_the_scan(site, internal):
+def test_a_redirect_to_a_private_host_stops_the_scan(site, internal, scan):
     with pytest.raises(ScanError, match="private or local address"):
         scan(f"http://127.0.0.1:{site.server_port}/moved", private_networks=False)
 
@@ -139,7 +152,9 @@ def test_the_guard_changes_nothing_a_scan_of_a_public_site_sees(shop):
     (The two scans are independent, each in its own browser: they run side by side.)"""
 
     def observe(private_networks: bool):
-        options = ScanOptions(pages=1, settle_ms=500, private_networks=private_networks)
+        options = ScanOptions(
+            pages=1, settle_ms=500, quiet_ms=QUIET_MS, private_networks=private_networks
+        )
         return Scanner(shop.url, shop.site_key, options).run()
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="accord-browser") as pool:

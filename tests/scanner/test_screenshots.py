@@ -149,7 +149,7 @@ def test_a_worker_draws_a_revision_published_by_the_cli(live_server, tmp_path):
         deadline = time.monotonic() + 120
         while not IMAGE.search(page := dpo.get(record, timeout=30).text):
             assert time.monotonic() < deadline, "no screenshots after 120 s"
-            time.sleep(0.5)
+            time.sleep(0.2)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

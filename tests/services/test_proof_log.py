@@ -2,15 +2,22 @@
 the first record someone modified, deleted, inserted or reordered directly with SQL; signed
 checkpoints catch a rewritten head; key rotation keeps old receipts verifiable."""
 
+import contextlib
+import io
+import subprocess
 import sys
+import threading
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from sqlalchemy import select, text, update
 
 from cmp_server.extensions import db
 from cmp_server.models import Checkpoint, ConsentRecord, LogHead
-from cmp_server.services import checkpoints, signing_keys, verification
+from cmp_server.services import checkpoints, signing_keys, split_verify, verification
 from tests.fixtures.factories import consent_body
+from tests.fixtures.module_app import _module_apps, module_app  # noqa: F401 - fixtures
 
 
 def post_consents(client, site, n, **overrides):
@@ -30,12 +37,71 @@ def sql(statement, **params):
         conn.execute(text(statement), params)
 
 
+class _SentTask(io.BytesIO):
+    """The second half's stdin: what the parent wrote, kept when it closes it."""
+
+    def close(self):
+        self.sent = self.getvalue()
+        super().close()
+
+
+class InProcessSecondHalf:
+    """The second half's process, run in this one when asked for its answer: the same pickled
+    task in, the same `_second_half` code, its pickled `Run` out. What `verify` checks is that
+    the halves agree with one pass on every tampered log; a Python started for each (it
+    imports the app: half a second) was most of this module's time. The real process, that
+    it answers and that a failed one is done without, is checked by
+    test_the_second_half_is_checked_by_another_process and
+    test_a_split_verification_finishes_alone_when_the_child_fails."""
+
+    returncode = None
+
+    def __init__(self, command, stdin, stdout):
+        self.stdin = self._task = _SentTask()  # the parent drops `stdin` once it is sent
+        self._killed = False
+
+    def communicate(self, timeout=None):
+        """In a thread of its own: no app context there, as in the child (which has no app)."""
+        if self._killed:  # the parent failed first: nothing to answer
+            self.returncode = -9
+            return b"", None
+        out = io.BytesIO()
+        stdin = io.TextIOWrapper(io.BytesIO(self._task.sent))
+        stdout = io.TextIOWrapper(out)
+        failed = []
+
+        def second_half():
+            try:
+                split_verify._second_half()
+            except BaseException as exc:  # raised here: a broken child fails the test
+                failed.append(exc)
+
+        with mock.patch.object(sys, "stdin", stdin), contextlib.redirect_stdout(stdout):
+            child = threading.Thread(target=second_half)
+            child.start()
+            child.join()
+        if failed:
+            raise failed[0]
+        self.returncode = 0
+        return out.getvalue(), None
+
+    def kill(self):
+        self._killed = True
+
+
+IN_PROCESS = SimpleNamespace(
+    Popen=InProcessSecondHalf, PIPE=subprocess.PIPE, TimeoutExpired=subprocess.TimeoutExpired
+)
+
+
 def verify(site):
-    """Verify in one pass and in two halves on two processes: both must say the same."""
+    """Verify in one pass and in two halves (the second half's process run in this one, see
+    InProcessSecondHalf): both must say the same."""
     db.session.rollback()
     whole = verification.verify_site_log(site, split=False)
     db.session.rollback()
-    halves = verification.verify_site_log(site, split=True)
+    with mock.patch.object(split_verify, "subprocess", IN_PROCESS):
+        halves = verification.verify_site_log(site, split=True)
     assert (halves.ok, halves.problem, halves.records) == (whole.ok, whole.problem, whole.records)
     if whole.ok:
         assert (halves.head_hash, halves.last_position) == (whole.head_hash, whole.last_position)
@@ -208,12 +274,13 @@ def test_private_keys_are_stored_encrypted(app, make_site):
         )
 
 
-def test_the_writer_makes_scheduled_checkpoints(client, make_site, app):
+def test_the_writer_makes_scheduled_checkpoints(client, make_site, app, monkeypatch):
     site = make_site()
     post_consents(client, site, 2)
     checkpoints = db.session.scalars(select(Checkpoint)).all()
     assert [(c.size, c.reason) for c in checkpoints] == [(1, "schedule")]  # then not due
-    app.extensions["accord_notary"].checkpoint_interval *= 0
+    notary = app.extensions["accord_notary"]  # the module's app: put back after the test
+    monkeypatch.setattr(notary, "checkpoint_interval", notary.checkpoint_interval * 0)
     post_consents(client, site, 1)
     db.session.rollback()
     sizes = [c.size for c in db.session.scalars(select(Checkpoint).order_by(Checkpoint.id))]
@@ -231,8 +298,6 @@ def test_a_log_head_update_is_a_lock_not_a_change(app, make_site):
 def test_the_second_half_is_checked_by_another_process(client, make_site, monkeypatch):
     """The split really splits: the other process answers for positions 5-8, a change there
     included, and the result is one pass's (no silent fallback to checking here)."""
-    from cmp_server.services import split_verify
-
     answers = []
     answer = split_verify._answer
     monkeypatch.setattr(
@@ -252,7 +317,6 @@ def test_the_second_half_is_checked_by_another_process(client, make_site, monkey
 def test_one_second_process_at_a_time(client, make_site, monkeypatch):
     """While a verification has its second process at work, another one in the same process
     (a Verify pressed again, in another thread of the worker) checks in one pass, same verdict."""
-    from cmp_server.services import split_verify
 
     def started(*args):
         raise AssertionError("a second process was started meanwhile")
@@ -276,8 +340,6 @@ def test_a_split_verification_finishes_alone_when_the_child_fails(
     client, make_site, monkeypatch, child
 ):
     """If the second core's process fails, the second half is checked here: same verdict."""
-    from cmp_server.services import split_verify
-
     site = make_site()
     post_consents(client, site, 8)
     monkeypatch.setattr(split_verify, "CHILD_COMMAND", (sys.executable, "-c", child))
