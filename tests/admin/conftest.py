@@ -1,9 +1,9 @@
 """Fixtures for the console and the admin API: staff of each role, signed-in clients, tokens.
 
-`app` is tests/conftest.py's (each test on empty tables, on SQLite and PostgreSQL), built once
-per module, backend and settings. Checks that do not depend on the database (authorisation,
-CSRF, escaping, rendering, input validation) are marked `sqlite_only`: tests/conftest.py
-deselects their PostgreSQL half.
+`app` is tests/fixtures/module_app.py's: tests/conftest.py's (each test on empty tables, on
+SQLite and PostgreSQL), built once per module, backend and settings. Checks that do not
+depend on the database (authorisation, CSRF, escaping, rendering, input validation) are
+marked `sqlite_only`: tests/conftest.py deselects their PostgreSQL half.
 """
 
 import pytest
@@ -11,10 +11,10 @@ from argon2 import PasswordHasher
 from flask_login.utils import _create_identifier
 
 from cmp_server.admin.auth import SESSION_ID
-from cmp_server.extensions import db, limiter
+from cmp_server.extensions import db
 from cmp_server.models import User
-from cmp_server.services import checkpoints, lookup, staff, staff_sessions, tokens
-from tests.conftest import empty_tables, make_app
+from cmp_server.services import staff, staff_sessions, tokens
+from tests.fixtures.module_app import _module_apps, module_app  # noqa: F401 - fixtures
 
 PASSWORD = "correct horse battery staple"
 # argon2id at the smallest cost the library accepts. These tests check who may sign in and
@@ -40,43 +40,6 @@ def _fast_password_hashing():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(staff, "hasher", FAST_HASHER)
         yield
-
-
-@pytest.fixture(scope="module")
-def _built_apps():
-    """The apps a module's tests share: {(backend, settings): (app, its settings as built)}."""
-    built = {}
-    yield built
-    for app, _ in built.values():
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-@pytest.fixture
-def app(backend, database_urls, app_config, _built_apps, tmp_path_factory):
-    """As tests/conftest.py's `app`, but built once per module, backend and settings (building
-    one, its routes above all, cost more than most tests here). What an app keeps between
-    requests is reset before each test: its settings, its cached sites and snippets, and the
-    notary's signing key and checkpoint times (the tables are emptied), the rate limiter's
-    switch."""
-    key = (backend, repr(sorted(app_config.items())))
-    if key not in _built_apps:
-        folder = tmp_path_factory.mktemp(f"instance-{backend}")
-        built = make_app(database_urls[backend], folder, **app_config)
-        _built_apps[key] = (built, dict(built.config))
-    app, settings = _built_apps[key]
-    app.config.clear()
-    app.config.update(settings)
-    # One rate limiter serves the process: the last app built set it (a test may build one
-    # with the limit on).
-    limiter.enabled = settings["RATELIMIT_ENABLED"]
-    empty_tables(app)
-    with app.app_context():
-        lookup.forget_site()
-        checkpoints.notary().forget()
-        yield app
-        db.session.remove()
 
 
 @pytest.fixture

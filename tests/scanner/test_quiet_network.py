@@ -163,27 +163,27 @@ def settle(page, traffic, quiet_ms, settle_ms):
     return quiet, end - start, [r.url for r in traffic.in_flight], answered
 
 
+def settle_on(in_browser, url, quiet_ms, settle_ms):
+    """`settle` in Chromium, once the page at `url` has loaded."""
+
+    def work(page, traffic):
+        page.goto(url, wait_until="load")
+        return settle(page, traffic, quiet_ms=quiet_ms, settle_ms=settle_ms)
+
+    return in_browser(work)
+
+
 def test_chromium_a_quiet_page_takes_the_window_and_no_more(in_browser, site):
     """Its failed request included: `requestfailed` ends it as `requestfinished` would."""
     url, _ = site
-
-    def work(page, traffic):
-        page.goto(url + "/quiet", wait_until="load")
-        return settle(page, traffic, quiet_ms=200, settle_ms=5000)
-
-    quiet, took, in_flight, _ = in_browser(work)
+    quiet, took, in_flight, _ = settle_on(in_browser, url + "/quiet", 200, 5000)
     assert quiet and in_flight == []
     assert 0.2 <= took < 2  # far from settle_ms: it returned on the quiet window
 
 
 def test_chromium_a_request_that_starts_late_and_answers_slowly_is_waited_for(in_browser, site):
     url, _ = site
-
-    def work(page, traffic):
-        page.goto(url + "/late", wait_until="load")
-        return settle(page, traffic, quiet_ms=200, settle_ms=5000)
-
-    quiet, _, in_flight, answered = in_browser(work)
+    quiet, _, in_flight, answered = settle_on(in_browser, url + "/late", 200, 5000)
     assert quiet and in_flight == []
     assert list(answered) == [url + "/slow"]  # answered before the wait returned...
     # ...then the whole quiet window (give or take the microseconds between two listeners).
@@ -192,11 +192,6 @@ def test_chromium_a_request_that_starts_late_and_answers_slowly_is_waited_for(in
 
 def test_chromium_a_request_that_never_ends_gives_up_at_settle_ms(in_browser, site):
     url, _ = site
-
-    def work(page, traffic):
-        page.goto(url + "/polling", wait_until="load")
-        return settle(page, traffic, quiet_ms=100, settle_ms=600)
-
-    quiet, took, in_flight, _ = in_browser(work)
+    quiet, took, in_flight, _ = settle_on(in_browser, url + "/polling", 100, 600)
     assert not quiet and in_flight == [url + "/hang"]
     assert 0.6 <= took < 3
