@@ -94,6 +94,14 @@ def init_app(app):
 # --- migrations: Flask-Migrate, imported when a migration runs ------------------------------
 
 
+def forget_inherited_connections(app) -> None:
+    """In a process forked from `app`'s (gunicorn's preloaded master): drop, without closing
+    them, any pooled connections the parent opened, so that no two processes share one."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
 def init_migrations(app) -> None:
     """What `Migrate(app, db, directory=MIGRATIONS_DIR)` sets up (app.extensions["migrate"]
     and the `db` commands), without importing Flask-Migrate and Alembic: only the `db`

@@ -390,7 +390,7 @@ def csrf_token(html: str) -> str:
     return _csrf_token(html)
 
 
-def _database(backend: str, workdir: Path, databases: LiveDatabases, own_migration: bool):
+def live_database(backend: str, workdir: Path, databases: LiveDatabases, own_migration=False):
     """A database for one server: (url, drop or None). A copy of the backend's migrated
     template, or with `own_migration` a fresh, empty one (for the server to migrate)."""
     if own_migration:
@@ -412,7 +412,7 @@ def _migrate(url: str, workdir: Path) -> None:
 
 
 def _launch(backend: str, workdir: Path, env: dict, databases: LiveDatabases, own_migration=False):
-    url, drop = _database(backend, workdir, databases, own_migration)
+    url, drop = live_database(backend, workdir, databases, own_migration)
     try:
         server = LiveServer(workdir, url, env)
         if own_migration:

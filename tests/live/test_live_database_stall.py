@@ -35,7 +35,7 @@ PROBE_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="module")
-def proxied_server(tmp_path_factory):
+def proxied_server(tmp_path_factory, live_databases):
     """A live server whose PostgreSQL connections all go through a StallProxy."""
     env = {
         "ACCORD_DB_WAIT_SECONDS": DB_WAIT,
@@ -43,7 +43,8 @@ def proxied_server(tmp_path_factory):
         "ACCORD_SITE_CACHE_SECONDS": int(SITE_CACHE),
         "ACCORD_RATELIMIT_ENABLED": "false",
     }
-    with live_server_behind_proxy(tmp_path_factory.mktemp("stall"), **env) as (server, proxy):
+    folder = tmp_path_factory.mktemp("stall")
+    with live_server_behind_proxy(folder, live_databases, **env) as (server, proxy):
         yield server, proxy
 
 

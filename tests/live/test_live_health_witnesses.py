@@ -18,9 +18,10 @@ def timed_healthz(worker) -> tuple[float, int]:
     return time.monotonic() - start, status
 
 
-def test_healthz_with_witnesses_stays_bounded_when_the_database_hangs(tmp_path):
+def test_healthz_with_witnesses_stays_bounded_when_the_database_hangs(tmp_path, live_databases):
     url = f"http://127.0.0.1:{free_port()}"
-    with live_server_behind_proxy(tmp_path, ACCORD_WITNESSES=url) as (server, proxy):
+    witness = {"ACCORD_WITNESSES": url}
+    with live_server_behind_proxy(tmp_path, live_databases, **witness) as (server, proxy):
         site_key = server.create_site("Watched shop")
         healthy = server.get("/healthz")
         assert healthy.status_code == 200

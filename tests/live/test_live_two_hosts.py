@@ -16,8 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cmp_server.services.demo import demo_site_config
-from tests.conftest import _postgres_database
-from tests.live.conftest import LiveServer
+from tests.live.conftest import LiveServer, live_database
 
 ORIGIN = "https://shop.example"
 PER_HOST = 60
@@ -25,17 +24,14 @@ RETRIES = 20
 
 
 @pytest.fixture
-def two_hosts(tmp_path):
-    url, drop = _postgres_database()
-    if url is None:
-        pytest.skip(drop)
+def two_hosts(tmp_path, live_databases):
+    url, drop = live_database("postgresql", tmp_path, live_databases)
     shared = {"SECRET_KEY": "two-hosts-" + secrets.token_hex(8), "ACCORD_RATELIMIT_ENABLED": "0"}
     hosts = []
     for name in ("host-a", "host-b"):
         workdir = tmp_path / name
         workdir.mkdir()
         hosts.append(LiveServer(workdir, url, shared))
-    hosts[0].migrate()
     try:
         yield [host.start() for host in hosts]
     finally:

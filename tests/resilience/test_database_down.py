@@ -38,9 +38,14 @@ def timed_get(server, path: str) -> tuple[float, int]:
 
 
 @pytest.mark.slow
-def test_a_refused_database_gives_fast_503s_and_everything_resumes_by_itself(tmp_path):
+def test_a_refused_database_gives_fast_503s_and_everything_resumes_by_itself(
+    tmp_path, live_databases
+):
     with live_server_behind_proxy(
-        tmp_path, ACCORD_RATELIMIT_ENABLED="false", ACCORD_SITE_CACHE_SECONDS=SITE_CACHE_SECONDS
+        tmp_path,
+        live_databases,
+        ACCORD_RATELIMIT_ENABLED="false",
+        ACCORD_SITE_CACHE_SECONDS=SITE_CACHE_SECONDS,
     ) as (server, proxy):
         out = server.accord("demo", "--origin", ORIGIN, "--password", DEMO_PASSWORD).stdout
         site_key = re.search(r"key ([\w-]+)", out).group(1)
