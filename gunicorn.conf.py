@@ -11,7 +11,6 @@ redacted when it is made, in the master and in each worker.
 
 import multiprocessing
 import os
-import sys
 
 from gunicorn.glogging import Logger
 
@@ -60,8 +59,9 @@ logs.install(gunicorn_master=True)  # workers are forked from the master: they i
 
 
 def post_fork(server, worker):
-    """A worker forked from a preloaded app opens its own database connections."""
-    if preloaded := sys.modules.get("wsgi"):
+    """A worker forked from a preloaded app (the master's, `server.app.callable`; None when
+    each worker builds its own) opens its own database connections."""
+    if preloaded := server.app.callable:
         from cmp_server.database import forget_inherited_connections
 
-        forget_inherited_connections(preloaded.app)
+        forget_inherited_connections(preloaded)

@@ -3,7 +3,6 @@ own database connections (post_fork), even where the master's app had opened som
 
 import os
 import runpy
-import sys
 import types
 from pathlib import Path
 
@@ -51,7 +50,7 @@ def test_the_app_is_preloaded_unless_turned_off(monkeypatch):
     assert runpy.run_path(str(CONFIG))["preload_app"] is False
 
 
-def test_a_forked_worker_never_shares_the_masters_pooled_connection(app, monkeypatch):
+def test_a_forked_worker_never_shares_the_masters_pooled_connection(app):
     db.engine.dispose()  # the fixture's own connection: gone
     opened = connections_opened(db.engine)
     in_master = query_count(opened)  # one connection, now pooled, as if create_app had used it
@@ -61,10 +60,10 @@ def test_a_forked_worker_never_shares_the_masters_pooled_connection(app, monkeyp
     assert in_forked_child(lambda: query_count(opened)) == "1"
 
     post_fork = runpy.run_path(str(CONFIG))["post_fork"]
-    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
+    master = types.SimpleNamespace(app=types.SimpleNamespace(callable=app))  # gunicorn's Arbiter
 
     def worker():
-        post_fork(None, None)
+        post_fork(master, None)
         return query_count(opened)
 
     assert in_forked_child(worker) == "2"  # its own connection

@@ -35,6 +35,12 @@ class Clock:
             due[1]()
         self.now = end
 
+    def wait_quiet(self, traffic: Traffic, settle_ms: int = 1500) -> tuple[bool, float]:
+        """`traffic.wait_quiet` with 200 ms of silence on this clock: (quiet, seconds waited)."""
+        start = self.now
+        quiet = traffic.wait_quiet(self.pump, quiet_ms=200, settle_ms=settle_ms)
+        return quiet, self.now - start
+
 
 def about(seconds: float):
     """A wait's length, give or take one shortest step (the clock's sums are not exact)."""
@@ -49,35 +55,27 @@ def clock():
 def test_it_returns_after_quiet_ms_of_silence(clock):
     traffic = Traffic(clock)
     clock.now += 60  # silence before the wait: what the step did may not have reached us yet
-    start = clock.now
-    assert traffic.wait_quiet(clock.pump, quiet_ms=200, settle_ms=1500)
-    assert clock.now - start == about(0.2)
+    assert clock.wait_quiet(traffic) == (True, about(0.2))
 
 
 def test_it_waits_while_a_request_is_in_flight(clock):
     traffic = Traffic(clock)
     traffic.started("slow")
     clock.at(0.9, lambda: traffic.ended("slow"))
-    start = clock.now
-    assert traffic.wait_quiet(clock.pump, quiet_ms=200, settle_ms=1500)
-    assert clock.now - start == about(0.9 + 0.2)
+    assert clock.wait_quiet(traffic) == (True, about(0.9 + 0.2))
 
 
 def test_a_request_that_starts_within_the_window_starts_it_again(clock):
     traffic = Traffic(clock)
     clock.at(0.1, lambda: traffic.started("late"))
     clock.at(0.15, lambda: traffic.ended("late"))
-    start = clock.now
-    assert traffic.wait_quiet(clock.pump, quiet_ms=200, settle_ms=1500)
-    assert clock.now - start == about(0.15 + 0.2)
+    assert clock.wait_quiet(traffic) == (True, about(0.15 + 0.2))
 
 
 def test_it_gives_up_at_settle_ms(clock):
     traffic = Traffic(clock)
     traffic.started("polling")
-    start = clock.now
-    assert not traffic.wait_quiet(clock.pump, quiet_ms=200, settle_ms=700)
-    assert clock.now - start == about(0.7)
+    assert clock.wait_quiet(traffic, settle_ms=700) == (False, about(0.7))
     assert traffic.in_flight == {"polling"}
 
 
