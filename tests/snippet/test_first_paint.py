@@ -227,6 +227,20 @@ def test_a_returning_visitor_loads_the_core_and_the_ui_only_when_it_must_show(sh
     assert f"/s/{key}/texts.1.en.json" in requests
 
 
+def test_a_made_up_decision_cookie_takes_the_core_yet_nothing_blocked_runs(shop, make_live_site):
+    """The stub picks the core snippet from the cookie's name alone, and then fetches it only
+    after the first paint: a cookie that holds no decision must still get the banner, and
+    nothing blocked may run meanwhile or after."""
+    key = make_live_site()
+    shop.page.context.add_cookies([{"name": "accord_consent", "value": "accept_all", "url": SHOP}])
+    requests = snippet_requests(shop)
+    page = open_recommended(shop, key, TRACKERS_HTML)
+    page.locator(BANNER).wait_for()
+    assert requests[0] == f"/s/{key}.core.js"
+    assert page.evaluate("() => window.ran || []") == []
+    assert page.evaluate("() => Accord.getConsent()") is None
+
+
 def test_a_core_from_before_a_deploy_still_gets_the_ui_of_its_build(
     shop, make_live_site, monkeypatch, tmp_path
 ):
