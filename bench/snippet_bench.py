@@ -65,6 +65,7 @@ NETWORK = {  # CDP Network.emulateNetworkConditions: a slow mobile connection
     "downloadThroughput": 1_600_000 / 8,  # bytes/s
     "uploadThroughput": 750_000 / 8,
 }
+TAB_SETTLE_MS = 400  # new_tab
 FCP_LCP_SLACK_MS = {"first": 50, "returning": 30}  # issue 17's targets, against no CMP
 
 # Watches from the first frame: paints, LCP candidates, long tasks, layout shifts, and once per
@@ -109,6 +110,7 @@ five-year guarantee on every part and free returns for thirty days.</p>
 <img src="/hero.svg" width="800" height="360" alt="The lamp" style="max-width:100%;height:auto">
 <p>Price: 189 EUR. <a href="/privacy">Privacy policy</a></p></main>{body}</body></html>"""
 
+NO_BANNER = "[data-no-banner]"  # what the page without a CMP looks for: nothing
 ACCORD_BANNER = '[data-accord="banner"]'
 SENT = "() => !JSON.parse(localStorage.accord_queue || '[]').length"
 ACCORD_ACCEPT = '[data-accord="banner"] [data-accord-action="accept_all"]'
@@ -229,6 +231,22 @@ def throttle(context, page):
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
 
 
+def new_tab(context, selector: str | None):
+    """A throttled tab whose probe looks for `selector` once per frame (None: no looking).
+    The probe is the same on every page of a visit: on a first visit each page looks, a page
+    without a CMP for NO_BANNER; on a returning visit none does (no banner is due). Looking
+    costs a task and a frame each vsync: a page that looked and one that did not would not
+    be compared on the same terms. The tab is left to settle before it navigates, as a
+    visitor's tab is before they type an address: a navigation started at once races the
+    tab's own start (its renderer process, the throttling), which adds 0-150 ms at random to
+    every page alike and hides the differences measured here."""
+    page = context.new_page()
+    page.add_init_script(PROBE.replace("SELECTOR", json.dumps(selector)))
+    throttle(context, page)
+    page.wait_for_timeout(TAB_SETTLE_MS)
+    return page
+
+
 def measure(page, banner: str | None) -> dict:
     """What the probe saw on the page just navigated to, once it has settled. Nothing is
     evaluated in the page before its load event: Playwright's first evaluation injects its
@@ -251,9 +269,7 @@ def visit_twice(browser, url: str, banner: str | None, accept: str | None) -> tu
     tab is closed before: navigating it again would charge the new page's paint with the
     old page's unloading, which no visitor coming back another day waits for."""
     context = browser.new_context()
-    context.add_init_script(PROBE.replace("SELECTOR", json.dumps(banner)))
-    page = context.new_page()
-    throttle(context, page)
+    page = new_tab(context, banner or NO_BANNER)
     page.goto(url, wait_until="commit")
     first = measure(page, banner)
     returning = None
@@ -269,8 +285,7 @@ def visit_twice(browser, url: str, banner: str | None, accept: str | None) -> tu
                 page.wait_for_timeout(500)
         if accept or not banner:
             page.close()
-            page = context.new_page()
-            throttle(context, page)
+            page = new_tab(context, None)
             page.goto(url, wait_until="commit")
             returning = measure(page, None)
     except Exception as exc:  # a reference whose button moved: no returning figure
