@@ -13,13 +13,16 @@ as deployed; the page and the references' files from one local page server.
 Each round loads every page twice in a fresh browser context: a first visit (empty cache, no
 cookie), then, after "accept all" is clicked in the banner (and, for Accord, the decision has
 been answered by its server), a returning visit to the same page in a new tab (cache and
-cookies kept; the first tab closed). Rounds are interleaved, their order rotating, after one
+cookies kept; the first tab closed). Every tab is left to settle 400 ms before it navigates
+(a navigation started at once races the tab's own start, 0-150 ms at random). Rounds are interleaved, their order rotating, after one
 discarded warm-up round, so a burst of load on this shared machine falls on every page alike.
 Per page and visit, the medians over the rounds of:
 
 - FCP and LCP (PerformanceObserver 'paint' and 'largest-contentful-paint'), ms from navigation;
 - banner visible: the first animation frame in which the banner is rendered and not
-  transparent (checked once per frame, never from inside the banner's own task);
+  transparent (checked once per frame, never from inside the banner's own task). Every page
+  checks on a first visit, the page without a CMP too (for nothing), so that each pays the
+  same for the checking; on a returning visit, where no banner is due, none does;
 - TBT: the sum over long tasks of their time past 50 ms, and the count of long tasks;
 - CLS: the cumulative layout shift.
 
