@@ -14,8 +14,9 @@ Each round loads every page twice in a fresh browser context: a first visit (emp
 cookie), then, after "accept all" is clicked in the banner (and, for Accord, the decision has
 been answered by its server), a returning visit to the same page in a new tab (cache and
 cookies kept; the first tab closed). Every tab is left to settle 400 ms before it navigates
-(a navigation started at once races the tab's own start, 0-150 ms at random). Rounds are interleaved, their order rotating, after one
-discarded warm-up round, so a burst of load on this shared machine falls on every page alike.
+(a navigation started at once races the tab's own start, 0-150 ms at random). Rounds are
+interleaved, their order rotating, after one discarded warm-up round, so a burst of load on
+this shared machine falls on every page alike.
 Per page and visit, the medians over the rounds of:
 
 - FCP and LCP (PerformanceObserver 'paint' and 'largest-contentful-paint'), ms from navigation;
