@@ -1,4 +1,5 @@
-"""GET /demo: a page that embeds the demo site's snippet, with one tracker of each kind.
+"""GET /demo: a page that embeds the demo site's snippet the recommended way (the inline stub
+of `accord site snippet`, its nonce filled in), with one tracker of each kind.
 
 Every tracker on the page is blocked the way an integrator would block it
 (`type="text/plain" data-category=…` or `data-src`) and reports on the page whether it ran.
@@ -9,11 +10,13 @@ The page is served under a strict Content-Security-Policy (a fresh nonce per req
 import secrets
 
 from flask import Blueprint, abort, make_response, render_template, request
+from markupsafe import Markup
 from sqlalchemy import select
 
 from cmp_server.extensions import db
 from cmp_server.models import Site
 from cmp_server.services.demo import DEMO_SITE_NAME
+from cmp_server.services.snippet import install_html
 
 bp = Blueprint("demo", __name__)
 LANGUAGES = ("en", "fr")
@@ -42,9 +45,9 @@ def demo():
         abort(404, description="There is no demo site: create it with `accord demo`.")
     nonce = secrets.token_urlsafe(18)
     lang = request.args.get("lang") if request.args.get("lang") in LANGUAGES else "en"
-    response = make_response(
-        render_template("demo.html", site_key=site_key, nonce=nonce, lang=lang)
-    )
+    # Our own build with the site key (a token), its URL as JSON and the nonce escaped.
+    consent_html = Markup(install_html("", site_key, nonce))  # noqa: S704
+    response = make_response(render_template("demo.html", consent_html=consent_html, lang=lang))
     response.headers["Content-Security-Policy"] = content_security_policy(nonce)
     response.headers["Cache-Control"] = "no-store"
     # The demo's strictly necessary tracker: a session cookie, set whatever the visitor chose.

@@ -10,6 +10,7 @@ process's.
 
 import gzip
 import hashlib
+import html
 import json
 import re
 import threading
@@ -228,16 +229,19 @@ def archived_ui_chunk(name: str) -> RenderedSnippet | None:
     return rendered
 
 
-def install_html(base_url: str, site_key: str) -> str:
+def install_html(base_url: str, site_key: str, nonce: str | None = None) -> str:
     """The recommended integration for a site's <head> (README, console, `accord site
-    snippet`): one inline script that sets Consent Mode's default, queues early Accord calls
-    and loads the snippet without blocking the page (snippet/src/stub.js). Its nonce is the
-    literal `NONCE` for a site with a CSP to fill; without a CSP it works as printed."""
+    snippet`, and /demo): one inline script that sets Consent Mode's default, queues early
+    Accord calls and loads the snippet without blocking the page (snippet/src/stub.js). Its
+    nonce is the literal `NONCE` for a site with a CSP to fill (without a CSP it works as
+    printed), or `nonce` for a page that has it (base_url "" for a page of this server)."""
     stub, _ = _load_build("stub")
     url = f"{base_url.rstrip('/')}/s/{site_key}"
     code = stub.replace(STUB_PLACEHOLDER, script_json(url))
+    where = "<!-- Accord consent: first in <head>, before any tag."
+    if nonce is not None:
+        return f'{where} -->\n<script nonce="{html.escape(nonce)}">{code}</script>\n'
     return (
-        "<!-- Accord consent: first in <head>, before any tag. On a page with a CSP,"
-        " put its nonce in place of NONCE. -->\n"
+        f"{where} On a page with a CSP, put its nonce in place of NONCE. -->\n"
         f'<script nonce="NONCE">{code}</script>\n'
     )

@@ -119,3 +119,11 @@ def test_install_html_loads_the_site_snippet_async_with_a_nonce_placeholder():
     assert '"https://consent.example.com/s/abc123"' in html
     assert "__ACCORD_SNIPPET__" not in html
     assert "'default'" in html or '"default"' in html
+
+
+def test_install_html_with_the_pages_nonce_for_a_page_of_this_server():
+    """/demo's form: the nonce written in (escaped), the snippet's URL relative to the page."""
+    html = install_html("", "abc123", nonce='n0"><b')
+    assert html.count("<script") == 1 and "NONCE" not in html
+    assert '<script nonce="n0&quot;&gt;&lt;b">' in html
+    assert '"/s/abc123"' in html

@@ -94,3 +94,29 @@ def test_demo_page_fits_a_phone(page, live_server, demo_site):
     )
     assert overflowing == []
     shoot(page, "demo-phone", full_page=True)
+
+
+def test_demo_page_embeds_accord_the_recommended_way(page, live_server, demo_site):
+    """/demo shows the integration the README, the console and `accord site snippet` give
+    (issue 17): the inline stub, the page's CSP nonce filled in, first in <head>; nothing of
+    Accord's holds the first paint, and the decision's API answers once the snippet is here."""
+    response = page.goto(live_server.url + "/demo")
+    nonce = response.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+    head = response.text().split("</head>")[0]  # as served
+    first_script = head[head.index("<script") :]
+    assert first_script.startswith(f'<script nonce="{nonce}">!function(')
+    assert f"/s/{demo_site}.js" not in head  # no synchronous tag, no URL of it
+    page.locator('[data-accord="banner"]').wait_for()
+    accord_files = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => new URL(e.name).pathname.startsWith('/s/'))"
+        ".map(e => [new URL(e.name).pathname, e.renderBlockingStatus])"
+    )
+    assert accord_files and all(status == "non-blocking" for _, status in accord_files)
+    assert [f"/s/{demo_site}.js", "non-blocking"] in accord_files
+    page.click('[data-accord-action="reject_all"]')
+    wait_for(
+        page,
+        "() => document.querySelector('[data-demo-status=decision]').textContent"
+        ".startsWith('reject_all')",
+    )

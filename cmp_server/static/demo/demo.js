@@ -30,7 +30,8 @@
     show('iframe', !!(frame && frame.getAttribute('src')));
     var cm = document.querySelector('[data-demo-status="consent-mode"]');
     if (cm) cm.textContent = consentModeState();
-    var decision = window.Accord && window.Accord.getConsent();
+    // Until the snippet has run, window.Accord is the stub's queue (Accord.q): nothing to ask.
+    var decision = window.Accord && !window.Accord.q && window.Accord.getConsent();
     var out = document.querySelector('[data-demo-status="decision"]');
     if (out) out.textContent = decision ? decision.action + ' (' + decision.consent_id + ')' : 'none yet';
   }
