@@ -99,7 +99,11 @@ def test_demo_page_fits_a_phone(page, live_server, demo_site):
 def test_demo_page_embeds_accord_the_recommended_way(page, live_server, demo_site):
     """/demo shows the integration the README, the console and `accord site snippet` give
     (issue 17): the inline stub, the page's CSP nonce filled in, first in <head>; nothing of
-    Accord's holds the first paint, and the decision's API answers once the snippet is here."""
+    Accord's holds the first paint, and the decision's API answers once the snippet is here.
+    Nothing fails on the way (a 404, a CSP violation, a script error: the console says it)."""
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
     response = page.goto(live_server.url + "/demo")
     nonce = response.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
     head = response.text().split("</head>")[0]  # as served
@@ -120,3 +124,4 @@ def test_demo_page_embeds_accord_the_recommended_way(page, live_server, demo_sit
         "() => document.querySelector('[data-demo-status=decision]').textContent"
         ".startsWith('reject_all')",
     )
+    assert errors == []
