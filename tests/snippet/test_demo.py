@@ -14,7 +14,10 @@ KINDS = ("cookie", "storage", "beacon", "fingerprinting", "iframe")
 
 @pytest.fixture
 def demo_site(live_server):
-    """The demo site on the live server (created once), allowed on the server's own origin."""
+    """The demo site on the live server (created once), allowed on the server's own origin.
+    The server is shared with other test files, whose sites may carry the demo's name (/demo
+    serves the first): that one is given the server's origin too, else the page's consents
+    are refused (403)."""
     from cmp_server.extensions import db
     from cmp_server.models import Site
     from cmp_server.services import revisions, sites
@@ -24,6 +27,12 @@ def demo_site(live_server):
         site = db.session.scalar(select(Site).where(Site.name == DEMO_SITE_NAME))
         if site is None:
             site = sites.import_site(demo_site_config([live_server.url]))
+            revisions.publish_revision(site)
+            db.session.commit()
+        elif live_server.url not in site.origins:
+            config = sites.export_site(site)
+            config["origins"].append(live_server.url)
+            sites.import_site(config, site)
             revisions.publish_revision(site)
             db.session.commit()
         key = site.site_key
