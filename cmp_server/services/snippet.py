@@ -238,10 +238,10 @@ def install_html(base_url: str, site_key: str, nonce: str | None = None) -> str:
     stub, _ = _load_build("stub")
     url = f"{base_url.rstrip('/')}/s/{site_key}"
     code = stub.replace(STUB_PLACEHOLDER, script_json(url))
-    where = "<!-- Accord consent: first in <head>, before any tag."
+    comment = "<!-- Accord consent: first in <head>, before any tag."
     if nonce is not None:
-        return f'{where} -->\n<script nonce="{html.escape(nonce)}">{code}</script>\n'
+        return f'{comment} -->\n<script nonce="{html.escape(nonce)}">{code}</script>\n'
     return (
-        f"{where} On a page with a CSP, put its nonce in place of NONCE. -->\n"
+        f"{comment} On a page with a CSP, put its nonce in place of NONCE. -->\n"
         f'<script nonce="NONCE">{code}</script>\n'
     )

@@ -108,6 +108,12 @@ def accord_verify(*args, cwd) -> subprocess.CompletedProcess:
     )
 
 
+def says_ok(out: str) -> bool:
+    """Whether the verdict is OK: a line that starts with it. (Not "OK" anywhere: a random
+    site key may hold those two letters.)"""
+    return any(line.startswith("OK") for line in out.splitlines())
+
+
 def test_accord_verify_needs_neither_flask_nor_a_database_and_writes_nothing(exported, tmp_path):
     site_key, bundle, keys = exported
     empty = tmp_path / "empty"
@@ -165,12 +171,6 @@ def test_a_pinned_genuine_bundle_says_what_was_verified(exported, tmp_path):
     assert f"Log size at export:  {CONSENTS} records" in out
     assert f"Records:             {CONSENTS} checked, positions 1-{CONSENTS}" in out
     assert "Checkpoints:" in out and f"the largest at size {CONSENTS}" in out
-
-
-def says_ok(out: str) -> bool:
-    """Whether the verdict is OK: a line that starts with it. (Not "OK" anywhere: a random
-    site key may hold those two letters.)"""
-    return any(line.startswith("OK") for line in out.splitlines())
 
 
 def test_an_unpinned_genuine_bundle_exits_2_with_fingerprints_and_how_to_pin(exported, tmp_path):

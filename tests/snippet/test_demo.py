@@ -25,14 +25,10 @@ def demo_site(live_server):
 
     with live_server.app_context():
         site = db.session.scalar(select(Site).where(Site.name == DEMO_SITE_NAME))
-        if site is None:
-            site = sites.import_site(demo_site_config([live_server.url]))
-            revisions.publish_revision(site)
-            db.session.commit()
-        elif live_server.url not in site.origins:
-            config = sites.export_site(site)
+        if site is None or live_server.url not in site.origins:
+            config = sites.export_site(site) if site else demo_site_config([])
             config["origins"].append(live_server.url)
-            sites.import_site(config, site)
+            site = sites.import_site(config, site)
             revisions.publish_revision(site)
             db.session.commit()
         key = site.site_key
