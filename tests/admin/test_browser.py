@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.admin.conftest import PASSWORD
 from tests.fixtures.browser import run_axe, screenshot
@@ -58,7 +59,7 @@ def test_login_and_logout(page, console):
     page.fill("#email", console["emails"]["admin"])
     page.fill("#password", "not the password")
     page.click("button[type=submit]")
-    assert page.locator(".alert-error").is_visible()
+    expect(page.locator(".alert-error")).to_be_visible()
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/sites")
@@ -90,7 +91,7 @@ def test_edit_preview_publish(page, console):
     page.goto(base + "/texts?lang=en")
     page.fill("#title", "Cookies on Example Shop")
     page.get_by_role("button", name="Save en texts to draft").click()
-    assert page.get_by_text("Texts (en) saved to the draft.").is_visible()
+    expect(page.get_by_text("Texts (en) saved to the draft.")).to_be_visible()
     page.goto(base + "/look")
     screenshot(page, "admin-look")
 

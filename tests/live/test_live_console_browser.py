@@ -7,6 +7,7 @@ the database: SQLite only."""
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from cmp_server.services.demo import demo_site_config
 from tests.fixtures.browser import run_axe, screenshot
@@ -80,7 +81,7 @@ def test_the_look_page_checks_contrast_live_and_shows_the_real_banner(page, live
     page.fill("#reject_text", "#1d4ed8")
     page.get_by_text("give both buttons the same weight").wait_for()
     page.click("button[type=submit]:has-text('Save to draft')")
-    assert page.locator("#reject_background-err").is_visible()
+    expect(page.locator("#reject_background-err")).to_be_visible()  # after the reload
     screenshot(page, "console-look")
 
 

@@ -3,6 +3,7 @@ reload, in document order, also when added later; iframes get a placeholder; ref
 withdrawal delete the declared cookies and storage keys."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.snippet.conftest import (
     SHOP,
@@ -153,7 +154,7 @@ def test_blocked_iframe_shows_a_placeholder_that_consents_in_place(
     page = shop.open(key, TRACKERS_HTML)
     page.keyboard.press("Escape")  # close the banner: everything refused
     placeholder = page.locator('[data-accord="placeholder"]')
-    assert placeholder.is_visible()
+    expect(placeholder).to_be_visible()
     assert "Advertising" in placeholder.inner_text()
     assert page.locator("iframe").is_hidden()
     placeholder.get_by_role("button", name="Allow and show").click()
