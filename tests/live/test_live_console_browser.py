@@ -106,6 +106,7 @@ def test_the_preview_bar_publish_button_looks_live(page, live_server, staff):
     page.goto(f"{live_server.url}/admin/sites/{staff['site']}/texts?lang=en")
     page.fill("#title", "Cookies, briefly")
     page.click("button[type=submit]:has-text('Save en texts to draft')")
+    expect(page.get_by_text("Texts (en) saved to the draft.")).to_be_visible()
     page.goto(f"{live_server.url}/admin/sites/{staff['site']}/preview")
     publish = page.get_by_role("link", name="Review and publish…")
     assert publish.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
